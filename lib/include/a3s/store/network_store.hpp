@@ -1,0 +1,66 @@
+// Networks and their endpoints (SPEC §4 "Networks").
+//
+// Thread safety: every method may be called from any thread at the same time;
+// each call is one SQLite transaction, and read-modify-writes hold the write
+// lock for their whole length (BEGIN IMMEDIATE), so concurrent callers in this
+// or other processes never lose each other's changes.
+//
+// Every method may also throw Error(busy) when another process holds the
+// write lock for longer than the busy timeout and retries, Error(io) on a
+// filesystem failure and Error(corrupt) on a damaged database.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "a3s/store/records.hpp"
+
+namespace a3s::store {
+
+class Database;
+
+class NetworkStore {
+ public:
+  explicit NetworkStore(Database& db) : db_(db) {}
+
+  // Returns the network named `name`, or nullopt.
+  // Throws invalid_argument for an invalid name.
+  std::optional<NetworkConfig> get(std::string_view name) const;
+
+  // Stores `config` (with any endpoints it carries) and returns it as stored.
+  // Throws invalid_argument for a bad field (name, subnet, gateway, labels,
+  // endpoints outside the subnet or sharing an IP), already_exists if the
+  // name is taken.
+  NetworkConfig create(const NetworkConfig& config);
+
+  // Removes the network and returns it as it was. Throws not_found, and
+  // in_use while endpoints are connected unless `force`.
+  NetworkConfig remove(std::string_view name, bool force = false);
+
+  // Returns every network, sorted by name.
+  std::vector<NetworkConfig> list() const;
+
+  // Replaces the record named config.name wholesale (endpoints included).
+  // Throws not_found, invalid_argument as create.
+  NetworkConfig update(const NetworkConfig& config);
+
+  // Connects `box_id` to the network: allocates the lowest free address
+  // from network+2 to broadcast-1 (skipping the gateway), derives the MAC
+  // (02:42 + the four octets), drops empty aliases and any equal to
+  // box_name, and returns the new endpoint. Throws not_found (network),
+  // already_exists (box already connected), exhausted (no address left),
+  // invalid_argument (box ID, box name or an alias).
+  NetworkEndpoint connect(std::string_view network, std::string_view box_id,
+                          std::string_view box_name, const std::vector<std::string>& aliases = {});
+
+  // Disconnects `box_id` and returns the endpoint it had. Throws not_found
+  // for an unknown network or a box that is not connected.
+  NetworkEndpoint disconnect(std::string_view network, std::string_view box_id);
+
+ private:
+  Database& db_;
+};
+
+}  // namespace a3s::store

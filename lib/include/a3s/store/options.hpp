@@ -1,0 +1,55 @@
+// How a Store is opened. Every field has a default that suits the runtime; the
+// comment on each says why it exists.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+
+namespace a3s::store {
+
+enum class Durability {
+  // PRAGMA synchronous=FULL: an acknowledged write survives a power cut.
+  full,
+  // PRAGMA synchronous=NORMAL: in WAL mode a power cut may lose the last
+  // commits but never corrupts the file; for hosts that value latency more.
+  normal,
+};
+
+struct Options {
+  // The runtime home (SPEC §2). Holds box.db and the volume, snapshot and
+  // image directories. Empty means $A3S_HOME, else ~/.a3s.
+  std::filesystem::path home;
+
+  // The database file. Empty means <home>/box.db. Operators point it elsewhere
+  // to inspect a copy without touching the live home.
+  std::filesystem::path db_path;
+
+  // Migrate an older database on open (after writing a backup beside it).
+  // When false an older database is refused with schema_outdated, so an
+  // operator can take their own backup and run `a3s-store migrate up`.
+  bool auto_migrate = true;
+
+  // Trade durability for commit latency; see Durability.
+  Durability durability = Durability::full;
+
+  // How long one statement waits for another process's lock before SQLite
+  // reports busy. Long enough to ride out any single transaction of ours.
+  std::chrono::milliseconds busy_timeout{5000};
+
+  // How many times a whole transaction is retried, with jittered back-off,
+  // when SQLite still reports busy after busy_timeout (e.g. a WAL checkpoint
+  // or recovery holding a lock). Bounded so a wedged peer surfaces as `busy`.
+  int busy_retries = 5;
+
+  // Upper bound on idle pooled connections. Each thread that runs an
+  // operation at the same time gets its own connection, so readers never
+  // queue behind one another; idle ones beyond this bound are closed.
+  int max_idle_connections = 8;
+};
+
+// Returns `options` with home and db_path filled in from the environment and
+// defaults. Throws Error(invalid_argument) when no home can be determined.
+Options resolve(Options options);
+
+}  // namespace a3s::store

@@ -1,0 +1,162 @@
+// The runtime's records (SPEC §3) and their JSON codec. The JSON is the
+// contract: the same field names, defaults and required fields as the Rust
+// runtime (a3s-box-core 2.4.0) writes; unknown fields are ignored.
+//
+// Decoding throws Error(invalid_argument) naming the record and field
+// ("network 'dev': field 'subnet' is required"); encoding never throws for a
+// record that passed validation.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace a3s::store {
+
+// A UTC instant with nanosecond precision (fields typed `time` in SPEC §3).
+using Timestamp = std::chrono::sys_time<std::chrono::nanoseconds>;
+
+// Parses any valid RFC 3339 date-time ("2024-01-01T00:00:00Z",
+// "...T00:00:00.123456789+02:00"). Throws Error(invalid_argument) mentioning
+// `field` on anything else.
+Timestamp parse_rfc3339(std::string_view text, std::string_view field);
+
+// Formats as UTC with a `Z` suffix and only the fraction digits needed.
+std::string format_rfc3339(Timestamp t);
+
+// Fixed-width form (always 9 fraction digits) whose byte order equals time
+// order; this is how `time` fields are stored in the database.
+std::string format_rfc3339_sortable(Timestamp t);
+
+// Returns the current time.
+Timestamp now();
+
+using StringMap = std::map<std::string, std::string>;
+
+struct NetworkEndpoint {
+  std::string box_id;
+  std::string box_name;
+  std::string ip_address;
+  std::string mac_address;
+  std::vector<std::string> aliases;
+  bool operator==(const NetworkEndpoint&) const = default;
+};
+
+struct PolicyRule {
+  std::string from = "*";
+  std::string to = "*";
+  std::vector<std::uint16_t> ports;
+  std::string protocol = "any";
+  std::string action = "allow";  // "allow" | "deny"
+  bool operator==(const PolicyRule&) const = default;
+};
+
+struct NetworkPolicy {
+  std::string isolation = "none";  // "none" | "strict" | "custom"
+  std::vector<PolicyRule> ingress;
+  std::vector<PolicyRule> egress;
+  bool operator==(const NetworkPolicy&) const = default;
+};
+
+struct NetworkConfig {
+  std::string name;
+  std::string subnet;   // CIDR, e.g. "10.88.0.0/24"
+  std::string gateway;  // IPv4
+  std::string driver = "bridge";
+  StringMap labels;
+  std::map<std::string, NetworkEndpoint> endpoints;  // by box_id
+  std::string created_at;                            // string time: kept verbatim
+  NetworkPolicy policy;
+  bool operator==(const NetworkConfig&) const = default;
+};
+
+struct VolumeConfig {
+  std::string name;
+  std::string driver = "local";
+  std::string mount_point;
+  StringMap labels;
+  std::vector<std::string> in_use_by;  // box IDs, no duplicates, order kept
+  std::uint64_t size_limit = 0;        // bytes, 0 = unlimited
+  std::string created_at;              // string time: kept verbatim
+  bool operator==(const VolumeConfig&) const = default;
+};
+
+struct SnapshotMetadata {
+  std::string id;
+  std::string name;
+  std::string source_box_id;
+  std::string image;
+  std::uint32_t vcpus = 0;
+  std::uint32_t memory_mb = 0;
+  std::vector<std::string> volumes;  // "host:guest"
+  StringMap env;
+  std::vector<std::string> cmd;
+  std::optional<std::vector<std::string>> entrypoint;
+  std::optional<std::string> workdir;
+  std::vector<std::string> port_map;
+  StringMap labels;
+  std::optional<std::string> network_mode;
+  std::optional<std::string> rootfs_cache_key;
+  std::uint64_t size_bytes = 0;
+  Timestamp created_at{};  // default 1970-01-01T00:00:00Z
+  std::string description;
+  // Schema version 2 fields: JSON objects kept verbatim, omitted when absent.
+  std::optional<nlohmann::json> image_config;
+  std::optional<nlohmann::json> health_check;
+  bool healthcheck_disabled = false;
+  bool operator==(const SnapshotMetadata&) const = default;
+};
+
+struct StoredImage {
+  std::string reference;
+  std::string digest;  // "sha256:" + 64 lowercase hex
+  std::uint64_t size_bytes = 0;
+  Timestamp pulled_at{};
+  Timestamp last_used{};
+  std::string path;  // the layout directory
+  bool operator==(const StoredImage&) const = default;
+};
+
+// JSON conversion. `*_from_json` validate everything SPEC §3/§4 says about
+// the record (types, ranges, required fields, names, limits) and throw
+// Error(invalid_argument) naming the field.
+nlohmann::json to_json(const NetworkEndpoint& e);
+nlohmann::json to_json(const NetworkConfig& n);
+nlohmann::json to_json(const VolumeConfig& v);
+nlohmann::json to_json(const SnapshotMetadata& s);
+nlohmann::json to_json(const StoredImage& i);
+
+NetworkEndpoint endpoint_from_json(const nlohmann::json& j);
+NetworkConfig network_from_json(const nlohmann::json& j);
+VolumeConfig volume_from_json(const nlohmann::json& j);
+SnapshotMetadata snapshot_from_json(const nlohmann::json& j);
+StoredImage image_from_json(const nlohmann::json& j);
+
+// Input validation shared by the codec and the stores. Each throws
+// Error(invalid_argument) with a message naming `what` (e.g. "network name")
+// and the problem; none touches the filesystem.
+
+// Names of networks and volumes and snapshot IDs: [A-Za-z0-9][A-Za-z0-9_.-]*,
+// at most 128 bytes.
+void validate_name(std::string_view what, std::string_view name);
+// Box IDs, box names, aliases, image references, label keys: 1..256 bytes of
+// UTF-8, no control characters.
+void validate_identifier(std::string_view what, std::string_view value);
+// "sha256:" + 64 lowercase hex.
+void validate_digest(std::string_view digest);
+// Valid UTF-8 without NUL.
+void validate_text(std::string_view what, std::string_view value);
+
+// Whole-record validation (every field, every per-record limit of SPEC §4).
+void validate(const NetworkConfig& n);
+void validate(const VolumeConfig& v);
+void validate(const SnapshotMetadata& s);
+void validate(const StoredImage& i);
+
+}  // namespace a3s::store

@@ -1,0 +1,67 @@
+// Volumes, their data directories and the boxes using them (SPEC §4
+// "Volumes"). Thread safety and the busy/io/corrupt errors as NetworkStore.
+//
+// Files and rows: create makes <home>/volumes/<name> before committing the
+// row; remove and prune delete the directory only after the row is gone, so a
+// crash leaves at worst an unreferenced directory, never a row without one.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "a3s/store/records.hpp"
+
+namespace a3s::store {
+
+class Database;
+
+class VolumeStore {
+ public:
+  VolumeStore(Database& db, std::filesystem::path volumes_dir)
+      : db_(db), volumes_dir_(std::move(volumes_dir)) {}
+
+  // Returns the volume named `name`, or nullopt. Throws invalid_argument.
+  std::optional<VolumeConfig> get(std::string_view name) const;
+
+  // Creates the volume with mount_point = <home>/volumes/<name> (whatever
+  // config.mount_point says) and that directory, and returns the record.
+  // Throws invalid_argument, already_exists.
+  VolumeConfig create(const VolumeConfig& config);
+
+  // Returns the existing volume named config.name, else creates it.
+  VolumeConfig get_or_create(const VolumeConfig& config);
+
+  // Removes the volume and then its data directory; returns the record.
+  // Throws not_found, in_use when boxes use it and not `force`.
+  VolumeConfig remove(std::string_view name, bool force = false);
+
+  // Returns every volume, sorted by name.
+  std::vector<VolumeConfig> list() const;
+
+  // Replaces the record named config.name wholesale (users included; the
+  // mount point is kept). Throws not_found, invalid_argument.
+  VolumeConfig update(const VolumeConfig& config);
+
+  // Marks `box_id` as a user of the volume (a no-op if it already is) and
+  // returns the record. Throws not_found, invalid_argument.
+  VolumeConfig attach(std::string_view name, std::string_view box_id);
+
+  // Removes `box_id` from the users (a no-op if it is not one) and returns
+  // the record. Throws not_found, invalid_argument.
+  VolumeConfig detach(std::string_view name, std::string_view box_id);
+
+  // Removes every volume no box uses, in one transaction, then their
+  // directories; returns their names, sorted.
+  std::vector<std::string> prune();
+
+ private:
+  void remove_data(std::string_view name) const;
+
+  Database& db_;
+  std::filesystem::path volumes_dir_;
+};
+
+}  // namespace a3s::store

@@ -1,0 +1,110 @@
+#include "database.hpp"
+
+#include <spdlog/spdlog.h>
+#include <sqlite3.h>
+
+#include <chrono>
+#include <random>
+#include <thread>
+
+namespace a3s::store {
+namespace fs = std::filesystem;
+
+namespace {
+
+int open_flags(bool read_only) {
+  return read_only ? SQLite::OPEN_READONLY
+                   : SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX;
+}
+
+std::string context_for(const fs::path& path) { return "database '" + path.string() + "'"; }
+
+SQLite::Database open_database(const fs::path& path, const Options& options, bool read_only) {
+  try {
+    return SQLite::Database(path.string(), open_flags(read_only),
+                            static_cast<int>(options.busy_timeout.count()));
+  } catch (const SQLite::Exception& e) {
+    throw detail::from_sqlite(e, context_for(path));
+  }
+}
+
+}  // namespace
+
+// Every PRAGMA the engine relies on is set here, on every connection.
+Connection::Connection(const fs::path& path, const Options& options, bool read_only)
+    : db_(open_database(path, options, read_only)) {
+  try {
+    db_.exec("PRAGMA foreign_keys = ON");
+    db_.exec(options.durability == Durability::full ? "PRAGMA synchronous = FULL"
+                                                    : "PRAGMA synchronous = NORMAL");
+  } catch (const SQLite::Exception& e) {
+    throw detail::from_sqlite(e, context_for(path));
+  }
+}
+
+void Connection::enable_wal() {
+  const std::string mode = db_.execAndGet("PRAGMA journal_mode = WAL").getString();
+  if (mode != "wal") {
+    throw Error(ErrorCode::io, "database '" + db_.getFilename() +
+                                   "': SQLite refused WAL mode (journal_mode is '" + mode + "')");
+  }
+}
+
+Connection::Lease Connection::prepare(const char* sql) {
+  auto found = statements_.find(sql);
+  if (found == statements_.end()) {
+    auto statement = std::make_unique<SQLite::Statement>(db_, sql);
+    std::string_view key = statement->getQuery();  // owned by the statement
+    found = statements_.emplace(key, std::move(statement)).first;
+  }
+  SQLite::Statement& statement = *found->second;
+  statement.reset();
+  statement.clearBindings();
+  return Lease(statement);
+}
+
+Database::Database(const Options& options) : options_(options) {
+  try {
+    fs::create_directories(options_.db_path.parent_path());
+  } catch (const fs::filesystem_error& e) {
+    throw detail::from_filesystem(e, context_for(options_.db_path));
+  }
+  release(std::make_unique<Connection>(options_.db_path, options_));
+}
+
+Database::PooledConnection Database::acquire() {
+  {
+    std::lock_guard lock(mutex_);
+    if (!idle_.empty()) {
+      auto conn = std::move(idle_.back());
+      idle_.pop_back();
+      return PooledConnection(*this, std::move(conn));
+    }
+  }
+  // Opened outside the lock: a slow open must not stall other threads.
+  return PooledConnection(*this, std::make_unique<Connection>(options_.db_path, options_));
+}
+
+void Database::release(std::unique_ptr<Connection> conn) {
+  std::lock_guard lock(mutex_);
+  if (static_cast<int>(idle_.size()) < options_.max_idle_connections) {
+    idle_.push_back(std::move(conn));
+  }
+}
+
+bool Database::retryable(const SQLite::Exception& e, int attempt) const {
+  const int primary = e.getErrorCode() & 0xff;
+  return (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) && attempt < options_.busy_retries;
+}
+
+void Database::back_off(int attempt) const {
+  thread_local std::mt19937 rng{std::random_device{}()};
+  const int ceiling_ms = 10 << std::min(attempt, 6);
+  const auto delay =
+      std::chrono::milliseconds(std::uniform_int_distribution<int>(1, ceiling_ms)(rng));
+  spdlog::warn("database '{}' busy, retrying in {} ms (attempt {})", options_.db_path.string(),
+               delay.count(), attempt + 1);
+  std::this_thread::sleep_for(delay);
+}
+
+}  // namespace a3s::store

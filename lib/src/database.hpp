@@ -1,0 +1,144 @@
+// Connections, PRAGMAs, transactions and the busy retry. Internal: the only
+// place besides the migrator and the stores' .cpp files that sees SQLite.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Exception.h>
+#include <SQLiteCpp/Statement.h>
+#include <SQLiteCpp/Transaction.h>
+
+#include "a3s/store/error.hpp"
+#include "a3s/store/options.hpp"
+#include "error_mapping.hpp"
+
+namespace a3s::store {
+
+// One SQLite connection with its prepared-statement cache. Used by one
+// thread at a time (the pool hands it out).
+class Connection {
+ public:
+  // Opens `path` (creating it unless `read_only`) and applies the
+  // per-connection PRAGMAs of `options`. Does not change the journal mode.
+  Connection(const std::filesystem::path& path, const Options& options, bool read_only = false);
+
+  // A statement prepared once per connection, reset and with its bindings
+  // cleared; reset again when the returned lease goes away.
+  class Lease {
+   public:
+    explicit Lease(SQLite::Statement& s) : s_(&s) {}
+    ~Lease() { s_->tryReset(); }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    SQLite::Statement* operator->() const { return s_; }
+    SQLite::Statement& operator*() const { return *s_; }
+
+   private:
+    SQLite::Statement* s_;
+  };
+  Lease prepare(const char* sql);
+
+  SQLite::Database& db() { return db_; }
+
+  // Switches the database to WAL (persistent in the file) and checks that
+  // SQLite agrees; throws Error(io) if it does not (e.g. a network mount).
+  void enable_wal();
+
+ private:
+  SQLite::Database db_;
+  std::unordered_map<std::string_view, std::unique_ptr<SQLite::Statement>> statements_;
+};
+
+// The database of one home: a pool of connections, read and write
+// transactions, and the schema brought up to date on open.
+class Database {
+ public:
+  // Opens options.db_path (home and db_path must be resolved), creating the
+  // file and its directory if missing. Leaves the schema alone: callers run
+  // detail::open_schema or detail::migrate next. Throws corrupt, io.
+  explicit Database(const Options& options);
+
+  const Options& options() const { return options_; }
+
+  // Runs `body(Connection&)` on a pooled connection outside any transaction
+  // (for PRAGMAs that cannot run inside one) and returns its result.
+  template <class Body>
+  auto use(std::string_view context, Body&& body) {
+    auto conn = acquire();
+    try {
+      return body(*conn);
+    } catch (const SQLite::Exception& e) {
+      throw detail::from_sqlite(e, context);
+    }
+  }
+
+  // Runs `body(Connection&)` in one deferred (read) transaction and returns
+  // its result. SQLite failures become Error with `context` in the message.
+  template <class Body>
+  auto read(std::string_view context, Body&& body) {
+    auto conn = acquire();
+    try {
+      SQLite::Transaction txn(conn.get(), SQLite::TransactionBehavior::DEFERRED);
+      auto result = body(*conn);
+      txn.commit();
+      return result;
+    } catch (const SQLite::Exception& e) {
+      throw detail::from_sqlite(e, context);
+    }
+  }
+
+  // Runs `body(Connection&)` in one BEGIN IMMEDIATE transaction, so a
+  // read-modify-write holds the write lock throughout. When SQLite reports
+  // busy even after the busy timeout, the whole transaction is retried after
+  // a jittered back-off, up to Options::busy_retries times; `body` must be
+  // safe to run again. Errors thrown by `body` roll back and propagate.
+  template <class Body>
+  auto write(std::string_view context, Body&& body) {
+    auto conn = acquire();
+    for (int attempt = 0;; ++attempt) {
+      try {
+        SQLite::Transaction txn(conn.get(), SQLite::TransactionBehavior::IMMEDIATE);
+        auto result = body(*conn);
+        txn.commit();
+        return result;
+      } catch (const SQLite::Exception& e) {
+        if (!retryable(e, attempt)) throw detail::from_sqlite(e, context);
+      }
+      back_off(attempt);
+    }
+  }
+
+ private:
+  // Returns a connection to the pool when it goes out of scope.
+  class PooledConnection {
+   public:
+    PooledConnection(Database& db, std::unique_ptr<Connection> c) : db_(db), c_(std::move(c)) {}
+    ~PooledConnection() { db_.release(std::move(c_)); }
+    PooledConnection(const PooledConnection&) = delete;
+    PooledConnection& operator=(const PooledConnection&) = delete;
+    Connection& operator*() const { return *c_; }
+    SQLite::Database& get() const { return c_->db(); }
+
+   private:
+    Database& db_;
+    std::unique_ptr<Connection> c_;
+  };
+
+  PooledConnection acquire();
+  void release(std::unique_ptr<Connection> conn);
+  bool retryable(const SQLite::Exception& e, int attempt) const;
+  void back_off(int attempt) const;
+
+  Options options_;
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<Connection>> idle_;
+};
+
+}  // namespace a3s::store

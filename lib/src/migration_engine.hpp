@@ -1,0 +1,47 @@
+// Applying schema/NNNN_*.sql to a database (SPEC §6). Internal; the list of
+// migrations is a parameter so tests can run lists of their own (a failing
+// migration, a newer version) against real files.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "a3s/store/migrator.hpp"
+#include "database.hpp"
+#include "embedded_schema.hpp"
+
+namespace a3s::store::detail {
+
+using Migrations = std::vector<EmbeddedMigration>;
+
+// What Store::open does: refuses a newer schema (schema_too_new, file not
+// written), switches to WAL, checks the applied checksums
+// (checksum_mismatch), then creates a new database at the latest version or
+// migrates an older one (schema_outdated when Options::auto_migrate is off).
+void open_schema(Database& db, const Migrations& migrations);
+
+// Brings the database to `target` (after the same checks as open_schema),
+// each migration in its own BEGIN IMMEDIATE transaction followed by
+// PRAGMA foreign_key_check. Before the first migration of an existing
+// database, writes box.db.bak-v<from>-to-v<target>-<unix time> beside it.
+// Safe to run from several processes at once: each migration is applied by
+// exactly one of them. Throws invalid_argument when `target` is below the
+// current version or unknown.
+void migrate(Database& db, const Migrations& migrations, int target);
+
+// Throws invalid_argument unless `target` is a version of `migrations`.
+void check_target(const Migrations& migrations, int target);
+
+// The schema version (PRAGMA user_version) and the schema_migrations rows.
+int user_version(SQLite::Database& db);
+std::vector<AppliedMigration> applied_migrations(SQLite::Database& db);
+
+// The live schema in the canonical text form of schema/schema.sql.
+std::string dump_schema(SQLite::Database& db);
+
+// The canonical schema text that `migrations` 1..version produce, computed
+// by replaying them on an in-memory database.
+std::string replay_schema(const Migrations& migrations, int version);
+
+}  // namespace a3s::store::detail

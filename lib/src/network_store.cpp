@@ -1,0 +1,277 @@
+#include "a3s/store/network_store.hpp"
+
+#include <algorithm>
+
+#include "database.hpp"
+#include "ipv4.hpp"
+
+namespace a3s::store {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::size_t kMaxEndpoints = 10'000;
+
+std::string network_name(std::string_view name) { return "network '" + std::string(name) + "'"; }
+
+Error not_found(std::string_view name) {
+  return Error(ErrorCode::not_found, network_name(name) + " not found");
+}
+
+// Rows → record. Labels, policy and aliases are JSON text; the record codec
+// does the rest, so rows and the JSON contract cannot drift apart.
+json endpoint_json(const SQLite::Statement& row) {
+  return {{"box_id", row.getColumn(0).getString()},
+          {"box_name", row.getColumn(1).getString()},
+          {"ip_address", row.getColumn(2).getString()},
+          {"mac_address", row.getColumn(3).getString()},
+          {"aliases", json::parse(row.getColumn(4).getString())}};
+}
+
+json network_json(const SQLite::Statement& row) {
+  return {{"name", row.getColumn(0).getString()},
+          {"subnet", row.getColumn(1).getString()},
+          {"gateway", row.getColumn(2).getString()},
+          {"driver", row.getColumn(3).getString()},
+          {"labels", json::parse(row.getColumn(4).getString())},
+          {"created_at", row.getColumn(5).getString()},
+          {"policy", json::parse(row.getColumn(6).getString())},
+          {"endpoints", json::object()}};
+}
+
+constexpr const char* kSelectNetwork =
+    "SELECT name, subnet, gateway, driver, labels, created_at, policy FROM networks "
+    "WHERE name = ?";
+constexpr const char* kSelectEndpoints =
+    "SELECT box_id, box_name, ip_address, mac_address, aliases FROM network_endpoints "
+    "WHERE network = ? ORDER BY box_id";
+
+std::optional<NetworkConfig> load(Connection& conn, std::string_view name) {
+  auto row = conn.prepare(kSelectNetwork);
+  row->bind(1, std::string(name));
+  if (!row->executeStep()) return std::nullopt;
+  json record = network_json(*row);
+  auto endpoints = conn.prepare(kSelectEndpoints);
+  endpoints->bind(1, std::string(name));
+  while (endpoints->executeStep()) {
+    record["endpoints"][endpoints->getColumn(0).getString()] = endpoint_json(*endpoints);
+  }
+  return network_from_json(record);
+}
+
+void insert_endpoint(Connection& conn, std::string_view network, const NetworkEndpoint& e) {
+  auto insert = conn.prepare(
+      "INSERT INTO network_endpoints (network, box_id, box_name, ip_address, mac_address, "
+      "aliases) VALUES (?, ?, ?, ?, ?, ?)");
+  insert->bind(1, std::string(network));
+  insert->bind(2, e.box_id);
+  insert->bind(3, e.box_name);
+  insert->bind(4, e.ip_address);
+  insert->bind(5, e.mac_address);
+  insert->bind(6, json(e.aliases).dump());
+  insert->exec();
+}
+
+// Writes the networks row (insert or replace) and all its endpoints.
+void store_network(Connection& conn, const NetworkConfig& n, bool replace) {
+  const json j = to_json(n);
+  auto upsert = conn.prepare(
+      replace ? "UPDATE networks SET subnet = ?2, gateway = ?3, driver = ?4, labels = ?5, "
+                "created_at = ?6, policy = ?7 WHERE name = ?1"
+              : "INSERT INTO networks (name, subnet, gateway, driver, labels, created_at, policy) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  upsert->bind(1, n.name);
+  upsert->bind(2, n.subnet);
+  upsert->bind(3, n.gateway);
+  upsert->bind(4, n.driver);
+  upsert->bind(5, j.at("labels").dump());
+  upsert->bind(6, n.created_at);
+  upsert->bind(7, j.at("policy").dump());
+  upsert->exec();
+  if (replace) {
+    auto clear = conn.prepare("DELETE FROM network_endpoints WHERE network = ?");
+    clear->bind(1, n.name);
+    clear->exec();
+  }
+  for (const auto& [box_id, endpoint] : n.endpoints) insert_endpoint(conn, n.name, endpoint);
+}
+
+bool exists(Connection& conn, std::string_view name) {
+  auto q = conn.prepare("SELECT 1 FROM networks WHERE name = ?");
+  q->bind(1, std::string(name));
+  return q->executeStep();
+}
+
+// Aliases as the runtime keeps them: no empty ones, none equal to the box
+// name, no repeats, order kept.
+std::vector<std::string> clean_aliases(std::string_view network,
+                                       const std::vector<std::string>& aliases,
+                                       std::string_view box_name) {
+  std::vector<std::string> kept;
+  for (const auto& alias : aliases) {
+    if (alias.empty() || alias == box_name) continue;
+    if (std::find(kept.begin(), kept.end(), alias) != kept.end()) continue;
+    validate_identifier(network_name(network) + ": alias", alias);
+    kept.push_back(alias);
+  }
+  if (kept.size() > kMaxEndpoints) {
+    throw Error(ErrorCode::invalid_argument,
+                network_name(network) + ": field 'aliases' has more than 10000 entries");
+  }
+  return kept;
+}
+
+}  // namespace
+
+std::optional<NetworkConfig> NetworkStore::get(std::string_view name) const {
+  validate_name("network name", name);
+  return db_.read(network_name(name), [&](Connection& conn) { return load(conn, name); });
+}
+
+NetworkConfig NetworkStore::create(const NetworkConfig& config) {
+  validate(config);
+  return db_.write(network_name(config.name), [&](Connection& conn) {
+    if (exists(conn, config.name)) {
+      throw Error(ErrorCode::already_exists, network_name(config.name) + " already exists");
+    }
+    store_network(conn, config, /*replace=*/false);
+    return config;
+  });
+}
+
+NetworkConfig NetworkStore::update(const NetworkConfig& config) {
+  validate(config);
+  return db_.write(network_name(config.name), [&](Connection& conn) {
+    if (!exists(conn, config.name)) throw not_found(config.name);
+    store_network(conn, config, /*replace=*/true);
+    return config;
+  });
+}
+
+NetworkConfig NetworkStore::remove(std::string_view name, bool force) {
+  validate_name("network name", name);
+  return db_.write(network_name(name), [&](Connection& conn) {
+    auto network = load(conn, name);
+    if (!network) throw not_found(name);
+    if (!network->endpoints.empty() && !force) {
+      std::string boxes;
+      for (const auto& [box_id, endpoint] : network->endpoints) {
+        boxes += (boxes.empty() ? "" : ", ") + box_id;
+      }
+      throw Error(ErrorCode::in_use,
+                  network_name(name) + " has " + std::to_string(network->endpoints.size()) +
+                      " connected box(es) (" + boxes + "); disconnect them or force the removal");
+    }
+    auto erase = conn.prepare("DELETE FROM networks WHERE name = ?");
+    erase->bind(1, std::string(name));
+    erase->exec();  // endpoints go with it (ON DELETE CASCADE)
+    return *network;
+  });
+}
+
+std::vector<NetworkConfig> NetworkStore::list() const {
+  return db_.read("networks", [&](Connection& conn) {
+    // Two ordered scans merged, rather than one endpoint query per network.
+    std::vector<json> records;
+    auto rows = conn.prepare(
+        "SELECT name, subnet, gateway, driver, labels, created_at, policy FROM networks "
+        "ORDER BY name");
+    while (rows->executeStep()) records.push_back(network_json(*rows));
+    auto endpoints = conn.prepare(
+        "SELECT box_id, box_name, ip_address, mac_address, aliases, network "
+        "FROM network_endpoints ORDER BY network, box_id");
+    auto record = records.begin();
+    while (endpoints->executeStep()) {
+      const std::string network = endpoints->getColumn(5).getString();
+      while (record != records.end() && (*record)["name"].get<std::string>() < network) ++record;
+      if (record == records.end()) break;
+      (*record)["endpoints"][endpoints->getColumn(0).getString()] = endpoint_json(*endpoints);
+    }
+    std::vector<NetworkConfig> networks;
+    networks.reserve(records.size());
+    for (const auto& r : records) networks.push_back(network_from_json(r));
+    return networks;
+  });
+}
+
+NetworkEndpoint NetworkStore::connect(std::string_view network, std::string_view box_id,
+                                      std::string_view box_name,
+                                      const std::vector<std::string>& aliases) {
+  validate_name("network name", network);
+  validate_identifier(network_name(network) + ": box ID", box_id);
+  validate_identifier(network_name(network) + ": box name", box_name);
+  NetworkEndpoint endpoint{std::string(box_id),
+                           std::string(box_name),
+                           {},
+                           {},
+                           clean_aliases(network, aliases, box_name)};
+
+  return db_.write(network_name(network), [&](Connection& conn) {
+    auto row = conn.prepare("SELECT subnet, gateway FROM networks WHERE name = ?");
+    row->bind(1, std::string(network));
+    if (!row->executeStep()) throw not_found(network);
+    const auto subnet = detail::parse_subnet(network_name(network), row->getColumn(0).getString());
+    const auto gateway = detail::parse_ipv4(row->getColumn(1).getString());
+
+    auto taken = conn.prepare(
+        "SELECT box_id, ip_address FROM network_endpoints WHERE network = ? ORDER BY box_id");
+    taken->bind(1, std::string(network));
+    std::vector<std::uint32_t> used;
+    while (taken->executeStep()) {
+      if (taken->getColumn(0).getString() == box_id) {
+        throw Error(
+            ErrorCode::already_exists,
+            "box '" + std::string(box_id) + "' is already connected to " + network_name(network));
+      }
+      if (auto ip = detail::parse_ipv4(taken->getColumn(1).getString())) used.push_back(*ip);
+    }
+    if (used.size() >= kMaxEndpoints) {
+      throw Error(ErrorCode::exhausted,
+                  network_name(network) + " already has 10000 endpoints, the most a record holds");
+    }
+    if (gateway) used.push_back(*gateway);
+    std::sort(used.begin(), used.end());
+
+    // The lowest free address from network+2 to broadcast-1.
+    std::uint32_t candidate = subnet.first_host();
+    for (std::uint32_t ip : used) {
+      if (ip < candidate) continue;
+      if (ip > candidate) break;
+      ++candidate;
+    }
+    if (candidate >= subnet.broadcast()) {
+      throw Error(ErrorCode::exhausted, network_name(network) + " has no free address left in " +
+                                            detail::format_ipv4(subnet.network) + "/" +
+                                            std::to_string(subnet.prefix));
+    }
+    endpoint.ip_address = detail::format_ipv4(candidate);
+    endpoint.mac_address = detail::mac_for(candidate);
+    insert_endpoint(conn, network, endpoint);
+    return endpoint;
+  });
+}
+
+NetworkEndpoint NetworkStore::disconnect(std::string_view network, std::string_view box_id) {
+  validate_name("network name", network);
+  validate_identifier(network_name(network) + ": box ID", box_id);
+  return db_.write(network_name(network), [&](Connection& conn) {
+    if (!exists(conn, network)) throw not_found(network);
+    auto row = conn.prepare(
+        "SELECT box_id, box_name, ip_address, mac_address, aliases FROM network_endpoints "
+        "WHERE network = ? AND box_id = ?");
+    row->bind(1, std::string(network));
+    row->bind(2, std::string(box_id));
+    if (!row->executeStep()) {
+      throw Error(ErrorCode::not_found,
+                  "box '" + std::string(box_id) + "' is not connected to " + network_name(network));
+    }
+    NetworkEndpoint endpoint = endpoint_from_json(endpoint_json(*row));
+    auto erase = conn.prepare("DELETE FROM network_endpoints WHERE network = ? AND box_id = ?");
+    erase->bind(1, std::string(network));
+    erase->bind(2, std::string(box_id));
+    erase->exec();
+    return endpoint;
+  });
+}
+
+}  // namespace a3s::store

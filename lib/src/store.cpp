@@ -1,0 +1,22 @@
+#include "a3s/store/store.hpp"
+
+#include "database.hpp"
+#include "migration_engine.hpp"
+
+namespace a3s::store {
+
+Store::Store(Options options)
+    : options_(std::move(options)),
+      db_(std::make_unique<Database>(options_)),
+      networks_(*db_),
+      volumes_(*db_, options_.home / "volumes") {}
+
+Store::~Store() = default;
+
+std::unique_ptr<Store> Store::open(Options options) {
+  std::unique_ptr<Store> store(new Store(resolve(std::move(options))));
+  detail::open_schema(*store->db_, detail::embedded_migrations());
+  return store;
+}
+
+}  // namespace a3s::store

@@ -1,0 +1,247 @@
+#include "a3s/store/volume_store.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "database.hpp"
+
+namespace a3s::store {
+namespace fs = std::filesystem;
+
+namespace {
+
+using nlohmann::json;
+
+constexpr std::size_t kMaxUsers = 10'000;
+
+std::string volume_name(std::string_view name) { return "volume '" + std::string(name) + "'"; }
+
+Error not_found(std::string_view name) {
+  return Error(ErrorCode::not_found, volume_name(name) + " not found");
+}
+
+// u64 sizes are stored as the int64 with the same bits (see 0001_initial.sql).
+std::int64_t to_column(std::uint64_t v) { return static_cast<std::int64_t>(v); }
+std::uint64_t from_column(std::int64_t v) { return static_cast<std::uint64_t>(v); }
+
+json volume_json(const SQLite::Statement& row) {
+  return {{"name", row.getColumn(0).getString()},
+          {"driver", row.getColumn(1).getString()},
+          {"mount_point", row.getColumn(2).getString()},
+          {"labels", json::parse(row.getColumn(3).getString())},
+          {"size_limit", from_column(row.getColumn(4).getInt64())},
+          {"created_at", row.getColumn(5).getString()},
+          {"in_use_by", json::array()}};
+}
+
+std::optional<VolumeConfig> load(Connection& conn, std::string_view name) {
+  auto row = conn.prepare(
+      "SELECT name, driver, mount_point, labels, size_limit, created_at FROM volumes "
+      "WHERE name = ?");
+  row->bind(1, std::string(name));
+  if (!row->executeStep()) return std::nullopt;
+  json record = volume_json(*row);
+  auto users = conn.prepare("SELECT box_id FROM volume_users WHERE volume = ? ORDER BY position");
+  users->bind(1, std::string(name));
+  while (users->executeStep()) record["in_use_by"].push_back(users->getColumn(0).getString());
+  return volume_from_json(record);
+}
+
+VolumeConfig load_existing(Connection& conn, std::string_view name) {
+  auto volume = load(conn, name);
+  if (!volume) throw not_found(name);
+  return *volume;
+}
+
+void add_user(Connection& conn, std::string_view volume, std::string_view box_id) {
+  auto insert = conn.prepare(
+      "INSERT INTO volume_users (volume, box_id, position) "
+      "VALUES (?1, ?2, (SELECT coalesce(max(position), 0) + 1 FROM volume_users "
+      "WHERE volume = ?1))");
+  insert->bind(1, std::string(volume));
+  insert->bind(2, std::string(box_id));
+  insert->exec();
+}
+
+void store_volume(Connection& conn, const VolumeConfig& v, bool replace) {
+  auto upsert = conn.prepare(
+      replace ? "UPDATE volumes SET driver = ?2, mount_point = ?3, labels = ?4, size_limit = ?5, "
+                "created_at = ?6 WHERE name = ?1"
+              : "INSERT INTO volumes (name, driver, mount_point, labels, size_limit, created_at) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+  upsert->bind(1, v.name);
+  upsert->bind(2, v.driver);
+  upsert->bind(3, v.mount_point);
+  upsert->bind(4, json(v.labels).dump());
+  upsert->bind(5, to_column(v.size_limit));
+  upsert->bind(6, v.created_at);
+  upsert->exec();
+  if (replace) {
+    auto clear = conn.prepare("DELETE FROM volume_users WHERE volume = ?");
+    clear->bind(1, v.name);
+    clear->exec();
+  }
+  for (const auto& box_id : v.in_use_by) add_user(conn, v.name, box_id);
+}
+
+void erase(Connection& conn, std::string_view name) {
+  auto erase = conn.prepare("DELETE FROM volumes WHERE name = ?");
+  erase->bind(1, std::string(name));
+  erase->exec();  // users go with it (ON DELETE CASCADE)
+}
+
+}  // namespace
+
+std::optional<VolumeConfig> VolumeStore::get(std::string_view name) const {
+  validate_name("volume name", name);
+  return db_.read(volume_name(name), [&](Connection& conn) { return load(conn, name); });
+}
+
+VolumeConfig VolumeStore::create(const VolumeConfig& config) {
+  validate_name("volume name", config.name);  // before the name becomes a path
+  VolumeConfig volume = config;
+  volume.mount_point = (volumes_dir_ / config.name).string();
+  validate(volume);
+  return db_.write(volume_name(config.name), [&](Connection& conn) {
+    if (load(conn, volume.name)) {
+      throw Error(ErrorCode::already_exists, volume_name(volume.name) + " already exists");
+    }
+    // The directory first, then the row: a crash in between leaves an empty
+    // directory without a row, which the next create simply adopts.
+    try {
+      fs::create_directories(volume.mount_point);
+    } catch (const fs::filesystem_error& e) {
+      throw detail::from_filesystem(e, volume_name(volume.name));
+    }
+    store_volume(conn, volume, /*replace=*/false);
+    return volume;
+  });
+}
+
+VolumeConfig VolumeStore::get_or_create(const VolumeConfig& config) {
+  validate_name("volume name", config.name);
+  VolumeConfig volume = config;
+  volume.mount_point = (volumes_dir_ / config.name).string();
+  validate(volume);
+  return db_.write(volume_name(config.name), [&](Connection& conn) {
+    if (auto existing = load(conn, volume.name)) return *existing;
+    try {
+      fs::create_directories(volume.mount_point);
+    } catch (const fs::filesystem_error& e) {
+      throw detail::from_filesystem(e, volume_name(volume.name));
+    }
+    store_volume(conn, volume, /*replace=*/false);
+    return volume;
+  });
+}
+
+VolumeConfig VolumeStore::remove(std::string_view name, bool force) {
+  validate_name("volume name", name);
+  VolumeConfig removed = db_.write(volume_name(name), [&](Connection& conn) {
+    VolumeConfig volume = load_existing(conn, name);
+    if (!volume.in_use_by.empty() && !force) {
+      std::string boxes;
+      for (const auto& box : volume.in_use_by) boxes += (boxes.empty() ? "" : ", ") + box;
+      throw Error(ErrorCode::in_use, volume_name(name) + " is in use by " + boxes +
+                                         "; detach it or force the removal");
+    }
+    erase(conn, name);
+    return volume;
+  });
+  remove_data(name);
+  return removed;
+}
+
+std::vector<VolumeConfig> VolumeStore::list() const {
+  return db_.read("volumes", [&](Connection& conn) {
+    std::vector<json> records;
+    auto rows = conn.prepare(
+        "SELECT name, driver, mount_point, labels, size_limit, created_at FROM volumes "
+        "ORDER BY name");
+    while (rows->executeStep()) records.push_back(volume_json(*rows));
+    auto users = conn.prepare("SELECT volume, box_id FROM volume_users ORDER BY volume, position");
+    auto record = records.begin();
+    while (users->executeStep()) {
+      const std::string volume = users->getColumn(0).getString();
+      while (record != records.end() && (*record)["name"].get<std::string>() < volume) ++record;
+      if (record == records.end()) break;
+      (*record)["in_use_by"].push_back(users->getColumn(1).getString());
+    }
+    std::vector<VolumeConfig> volumes;
+    volumes.reserve(records.size());
+    for (const auto& r : records) volumes.push_back(volume_from_json(r));
+    return volumes;
+  });
+}
+
+VolumeConfig VolumeStore::update(const VolumeConfig& config) {
+  validate_name("volume name", config.name);
+  return db_.write(volume_name(config.name), [&](Connection& conn) {
+    VolumeConfig volume = config;
+    volume.mount_point = load_existing(conn, config.name).mount_point;
+    validate(volume);
+    store_volume(conn, volume, /*replace=*/true);
+    return volume;
+  });
+}
+
+VolumeConfig VolumeStore::attach(std::string_view name, std::string_view box_id) {
+  validate_name("volume name", name);
+  validate_identifier(volume_name(name) + ": box ID", box_id);
+  return db_.write(volume_name(name), [&](Connection& conn) {
+    VolumeConfig volume = load_existing(conn, name);
+    const auto& users = volume.in_use_by;
+    if (std::find(users.begin(), users.end(), box_id) != users.end()) return volume;
+    if (users.size() >= kMaxUsers) {
+      throw Error(ErrorCode::invalid_argument,
+                  volume_name(name) + ": field 'in_use_by' would exceed 10000 entries");
+    }
+    add_user(conn, name, box_id);
+    volume.in_use_by.emplace_back(box_id);
+    return volume;
+  });
+}
+
+VolumeConfig VolumeStore::detach(std::string_view name, std::string_view box_id) {
+  validate_name("volume name", name);
+  validate_identifier(volume_name(name) + ": box ID", box_id);
+  return db_.write(volume_name(name), [&](Connection& conn) {
+    VolumeConfig volume = load_existing(conn, name);
+    auto erase_user = conn.prepare("DELETE FROM volume_users WHERE volume = ? AND box_id = ?");
+    erase_user->bind(1, std::string(name));
+    erase_user->bind(2, std::string(box_id));
+    erase_user->exec();
+    std::erase(volume.in_use_by, std::string(box_id));
+    return volume;
+  });
+}
+
+std::vector<std::string> VolumeStore::prune() {
+  auto pruned = db_.write("volumes", [&](Connection& conn) {
+    std::vector<std::string> names;
+    auto unused = conn.prepare(
+        "SELECT name FROM volumes WHERE NOT EXISTS "
+        "(SELECT 1 FROM volume_users WHERE volume_users.volume = volumes.name) ORDER BY name");
+    while (unused->executeStep()) names.push_back(unused->getColumn(0).getString());
+    for (const auto& name : names) erase(conn, name);
+    return names;
+  });
+  for (const auto& name : pruned) remove_data(name);
+  return pruned;
+}
+
+// Only the directory this store manages is deleted, never a mount point
+// elsewhere (an imported record may point into another home). Called after
+// the row is gone: a failure here leaves an orphan directory, which `check`
+// reports, rather than a row without its data.
+void VolumeStore::remove_data(std::string_view name) const {
+  std::error_code ec;
+  fs::remove_all(volumes_dir_ / std::string(name), ec);
+  if (ec) {
+    spdlog::warn("{}: removed, but its directory '{}' could not be deleted: {}", volume_name(name),
+                 (volumes_dir_ / std::string(name)).string(), ec.message());
+  }
+}
+
+}  // namespace a3s::store

@@ -1,0 +1,85 @@
+-- Schema version 1: the catalogs of a3s-box-core 2.4.0.
+--
+-- Column names are the records' JSON field names. Free-form maps and lists
+-- are JSON text. Fields typed `time` are TEXT in the fixed-width form
+-- YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ, so byte order is time order; `string time`
+-- fields are kept verbatim. u64 sizes are stored as the signed 64-bit integer
+-- with the same bits: exact for every value, and SUM() is right below 8 EiB.
+
+CREATE TABLE networks (
+  name TEXT NOT NULL PRIMARY KEY,
+  subnet TEXT NOT NULL,
+  gateway TEXT NOT NULL,
+  driver TEXT NOT NULL DEFAULT 'bridge',
+  labels TEXT NOT NULL DEFAULT '{}' CHECK (json_type(labels) = 'object'),
+  created_at TEXT NOT NULL,
+  policy TEXT NOT NULL
+    DEFAULT '{"isolation":"none","ingress":[],"egress":[]}'
+    CHECK (json_type(policy) = 'object')
+) STRICT;
+
+CREATE TABLE network_endpoints (
+  network TEXT NOT NULL REFERENCES networks (name) ON DELETE CASCADE,
+  box_id TEXT NOT NULL,
+  box_name TEXT NOT NULL,
+  ip_address TEXT NOT NULL,
+  mac_address TEXT NOT NULL,
+  aliases TEXT NOT NULL DEFAULT '[]' CHECK (json_type(aliases) = 'array'),
+  PRIMARY KEY (network, box_id),
+  UNIQUE (network, ip_address)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE volumes (
+  name TEXT NOT NULL PRIMARY KEY,
+  driver TEXT NOT NULL DEFAULT 'local',
+  mount_point TEXT NOT NULL,
+  labels TEXT NOT NULL DEFAULT '{}' CHECK (json_type(labels) = 'object'),
+  size_limit INTEGER NOT NULL DEFAULT 0,
+  created_at TEXT NOT NULL
+) STRICT;
+
+-- in_use_by, one row per box; position keeps the attach order.
+CREATE TABLE volume_users (
+  volume TEXT NOT NULL REFERENCES volumes (name) ON DELETE CASCADE,
+  box_id TEXT NOT NULL,
+  position INTEGER NOT NULL,
+  PRIMARY KEY (volume, box_id),
+  UNIQUE (volume, position)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE snapshots (
+  id TEXT NOT NULL PRIMARY KEY,
+  name TEXT NOT NULL,
+  source_box_id TEXT NOT NULL,
+  image TEXT NOT NULL,
+  vcpus INTEGER NOT NULL CHECK (vcpus BETWEEN 0 AND 4294967295),
+  memory_mb INTEGER NOT NULL CHECK (memory_mb BETWEEN 0 AND 4294967295),
+  volumes TEXT NOT NULL CHECK (json_type(volumes) = 'array'),
+  env TEXT NOT NULL CHECK (json_type(env) = 'object'),
+  cmd TEXT NOT NULL CHECK (json_type(cmd) = 'array'),
+  entrypoint TEXT CHECK (entrypoint IS NULL OR json_type(entrypoint) = 'array'),
+  workdir TEXT,
+  port_map TEXT NOT NULL DEFAULT '[]' CHECK (json_type(port_map) = 'array'),
+  labels TEXT NOT NULL DEFAULT '{}' CHECK (json_type(labels) = 'object'),
+  network_mode TEXT,
+  rootfs_cache_key TEXT,
+  size_bytes INTEGER NOT NULL DEFAULT 0,
+  created_at TEXT NOT NULL DEFAULT '1970-01-01T00:00:00.000000000Z',
+  description TEXT NOT NULL DEFAULT ''
+) STRICT;
+
+-- list() newest first, ties by id; prune() oldest first.
+CREATE INDEX snapshots_by_created_at ON snapshots (created_at, id);
+
+CREATE TABLE images (
+  reference TEXT NOT NULL PRIMARY KEY,
+  digest TEXT NOT NULL,
+  size_bytes INTEGER NOT NULL,
+  pulled_at TEXT NOT NULL,
+  last_used TEXT NOT NULL,
+  path TEXT NOT NULL
+) STRICT;
+
+CREATE INDEX images_by_digest ON images (digest);
+-- evict() least recently used first.
+CREATE INDEX images_by_last_used ON images (last_used, reference);

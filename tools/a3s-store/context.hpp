@@ -1,0 +1,54 @@
+// What every command group shares: the global options, the action chosen by
+// parsing, and the option helpers (labels, sizes) several commands use.
+//
+// A command group is one `add_*_commands(app, ctx)` function in its own .cpp;
+// main.cpp calls each, parses, then runs ctx.action. Commands never print
+// errors themselves: they throw, and main turns the exception into
+// `error: ...` and exit code 1.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "a3s/store/options.hpp"
+#include "a3s/store/records.hpp"
+#include "a3s/store/store.hpp"
+
+namespace a3s::cli {
+
+struct Context {
+  std::string home;  // empty: the library's default ($A3S_HOME, ~/.a3s)
+  std::string db;    // empty: <home>/box.db
+  bool no_auto_migrate = false;
+  bool json = false;
+  std::string log_level = "warn";
+
+  // The selected command; set by `on` while parsing, run after it succeeds.
+  std::function<void()> action;
+
+  // Makes `fn` the action when `sub` is the command given.
+  void on(CLI::App* sub, std::function<void()> fn);
+
+  // The global options as library Options, home and db_path resolved.
+  store::Options options() const;
+  std::unique_ptr<store::Store> open_store() const;
+};
+
+// Repeatable `--label K=V`; a label without '=' is a usage error.
+CLI::Option* add_label_option(CLI::App* sub, std::vector<std::string>& labels);
+store::StringMap to_label_map(const std::vector<std::string>& labels);
+
+// A size option (see sizes.hpp) stored as bytes; a bad size is a usage error.
+CLI::Option* add_size_option(CLI::App* sub, const std::string& name, std::uint64_t& bytes,
+                             const std::string& description);
+
+void add_network_commands(CLI::App& app, Context& ctx);
+void add_volume_commands(CLI::App& app, Context& ctx);
+void add_migrate_commands(CLI::App& app, Context& ctx);
+
+}  // namespace a3s::cli

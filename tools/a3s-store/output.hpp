@@ -1,0 +1,43 @@
+// How commands print: one JSON value for --json, human text otherwise.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "context.hpp"
+
+namespace a3s::cli {
+
+// Prints `value` (pretty JSON) with --json, else `human`; a missing final
+// newline is added. Every command's result goes through here.
+void emit(const Context& ctx, const nlohmann::json& value, std::string_view human);
+
+// Indented JSON; invalid UTF-8 is replaced rather than thrown on.
+std::string pretty(const nlohmann::json& value);
+
+// The records of `items` as a JSON array (their SPEC §3 form).
+template <class Range>
+nlohmann::json to_json_array(const Range& items) {
+  auto array = nlohmann::json::array();
+  for (const auto& item : items) array.push_back(store::to_json(item));
+  return array;
+}
+
+// Comma-joined, or "-" when empty (table cells).
+std::string join_or_dash(const std::vector<std::string>& items);
+
+// Left-aligned columns separated by three spaces, like `docker ls`.
+class Table {
+ public:
+  explicit Table(std::vector<std::string> headers);
+  void add(std::vector<std::string> row);
+  std::string str() const;
+
+ private:
+  std::vector<std::vector<std::string>> rows_;
+};
+
+}  // namespace a3s::cli
