@@ -142,10 +142,15 @@ void Migrator::verify() const {
     const std::string expected = current == latest ? std::string(detail::embedded_schema_snapshot())
                                                    : detail::replay_schema(embedded(), current);
     if (live != expected) {
-      // Name the first statement that differs.
+      // Name the first line that differs ("" where one side has ended).
       std::istringstream a(live), b(expected);
       std::string la, lb;
-      while (std::getline(a, la) && std::getline(b, lb) && la == lb) {
+      while (true) {
+        const bool more_a = static_cast<bool>(std::getline(a, la));
+        const bool more_b = static_cast<bool>(std::getline(b, lb));
+        if (!more_a) la.clear();
+        if (!more_b) lb.clear();
+        if (la != lb || (!more_a && !more_b)) break;
       }
       throw Error(ErrorCode::corrupt,
                   db_name(options_) + ": live schema differs from schema version " +
