@@ -2,7 +2,7 @@
 -- the migrations and compares, and `a3s-store migrate verify` checks a live
 -- database against it). Do not edit by hand.
 
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;
 
 CREATE TABLE images (
   reference TEXT NOT NULL PRIMARY KEY,
@@ -63,7 +63,10 @@ CREATE TABLE snapshots (
   size_bytes INTEGER NOT NULL DEFAULT 0,
   created_at TEXT NOT NULL DEFAULT '1970-01-01T00:00:00.000000000Z',
   description TEXT NOT NULL DEFAULT ''
-) STRICT;
+, image_config TEXT
+  CHECK (image_config IS NULL OR json_type(image_config) = 'object'), health_check TEXT
+  CHECK (health_check IS NULL OR json_type(health_check) = 'object'), healthcheck_disabled INTEGER NOT NULL DEFAULT 0
+  CHECK (healthcheck_disabled IN (0, 1))) STRICT;
 
 CREATE TABLE volume_users (
   volume TEXT NOT NULL REFERENCES volumes (name) ON DELETE CASCADE,

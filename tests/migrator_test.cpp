@@ -328,3 +328,76 @@ TEST_CASE("a foreign SQLite database is not adopted", "[migrator]") {
   exec(home.path() / "box.db", "CREATE TABLE unrelated (x INTEGER)");
   CHECK(code_of([&] { Store::open(a3s::test::options_for(home.path())); }) == ErrorCode::corrupt);
 }
+
+TEST_CASE("a version 1 database with every catalog is migrated to version 2 intact",
+          "[migrator][0002]") {
+  TempDir home;
+  const Options options = a3s::test::options_for(home.path());
+  REQUIRE(Migrator(options).up(1).current == 1);
+  const fs::path db = home.path() / "box.db";
+
+  // Fill it as a version-1 build would have: rows in the version-1 columns.
+  {
+    SQLite::Database sql(db.string(), SQLite::OPEN_READWRITE);
+    sql.exec(
+        "INSERT INTO networks (name, subnet, gateway, driver, labels, created_at, policy) VALUES "
+        "('frontend', '10.88.0.0/24', '10.88.0.1', 'bridge', '{\"team\":\"web\"}', "
+        "'2026-06-17T08:15:30.123456789+00:00', "
+        "'{\"isolation\":\"none\",\"ingress\":[],\"egress\":[]}');"
+        "INSERT INTO network_endpoints (network, box_id, box_name, ip_address, mac_address, "
+        "aliases) VALUES ('frontend', 'box-a', 'web', '10.88.0.2', '02:42:0a:58:00:02', "
+        "'[\"app\"]');"
+        "INSERT INTO volumes (name, driver, mount_point, labels, size_limit, created_at) VALUES "
+        "('pgdata', 'local', '/data/pgdata', '{}', -1, '2026-06-17T08:16:00+00:00');"
+        "INSERT INTO volume_users (volume, box_id, position) VALUES ('pgdata', 'box-a', 1);"
+        "INSERT INTO snapshots (id, name, source_box_id, image, vcpus, memory_mb, volumes, env, "
+        "cmd, entrypoint, workdir, port_map, labels, network_mode, rootfs_cache_key, "
+        "size_bytes, created_at, description) VALUES ('snap-001', 'web', 'box-a', "
+        "'nginx:1.27', 2, 1024, '[]', '{\"A\":\"1\"}', '[\"nginx\"]', NULL, NULL, '[]', '{}', "
+        "NULL, NULL, 23, '2026-06-20T12:00:00.000000000Z', 'before');"
+        "INSERT INTO images (reference, digest, size_bytes, pulled_at, last_used, path) VALUES "
+        "('alpine:latest', "
+        "'sha256:804658e22c3fcf82867343d685d090a2b3851e0581e7a032871c86f7c5c986f7', 560, "
+        "'2026-06-16T08:00:00.500000000Z', '2026-06-16T08:00:00.500000000Z', '/x');");
+  }
+  fs::create_directories(home.path() / "snapshots" / "snap-001" / "rootfs");
+  fs::create_directories(home.path() / "images" / "sha256" /
+                         "804658e22c3fcf82867343d685d090a2b3851e0581e7a032871c86f7c5c986f7");
+
+  auto store = Store::open(options);
+  CHECK(version_of(db) == 2);
+
+  const auto network = store->networks().get("frontend");
+  REQUIRE(network);
+  CHECK(network->created_at == "2026-06-17T08:15:30.123456789+00:00");
+  CHECK(network->labels.at("team") == "web");
+  CHECK(network->endpoints.at("box-a").aliases == std::vector<std::string>{"app"});
+  const auto volume = store->volumes().get("pgdata");
+  REQUIRE(volume);
+  CHECK(volume->size_limit == 18446744073709551615ull);
+  CHECK(volume->in_use_by == std::vector<std::string>{"box-a"});
+  const auto snap = store->snapshots().get("snap-001");
+  REQUIRE(snap);
+  CHECK(snap->env.at("A") == "1");
+  CHECK(snap->size_bytes == 23);
+  CHECK_FALSE(snap->image_config);
+  CHECK_FALSE(snap->health_check);
+  CHECK_FALSE(snap->healthcheck_disabled);
+  const auto image = store->images().get("alpine:latest");
+  REQUIRE(image);
+  CHECK(image->size_bytes == 560);
+  CHECK(image->pulled_at == parse_rfc3339("2026-06-16T08:00:00.5Z", "pulled_at"));
+
+  const auto json = to_json(*snap);
+  CHECK_FALSE(json.contains("image_config"));
+  CHECK_FALSE(json.contains("health_check"));
+  CHECK(json.at("healthcheck_disabled") == false);
+
+  const auto backups = backups_of(db);
+  REQUIRE(backups.size() == 1);
+  CHECK(backups[0].filename().string().rfind("box.db.bak-v1-to-v2-", 0) == 0);
+  CHECK(version_of(backups[0]) == 1);
+  SQLite::Database backup(backups[0].string(), SQLite::OPEN_READONLY);
+  CHECK(backup.execAndGet("SELECT count(*) FROM snapshots").getInt() == 1);
+  CHECK(backup.execAndGet("SELECT count(*) FROM images").getInt() == 1);
+}

@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "a3s/store/error.hpp"
+#include "a3s/store/sizes.hpp"
 
 namespace a3s::store {
 
@@ -19,6 +20,18 @@ Options resolve(Options options) {
     }
   }
   if (options.db_path.empty()) options.db_path = options.home / "box.db";
+  if (!options.image_cache_max_bytes) {
+    constexpr std::uint64_t kDefaultImageCache = std::uint64_t{10} << 30;
+    const char* text = std::getenv("A3S_IMAGE_CACHE_SIZE");
+    if (text == nullptr || *text == '\0') {
+      options.image_cache_max_bytes = kDefaultImageCache;
+    } else if (auto bytes = parse_size(text)) {
+      options.image_cache_max_bytes = *bytes;
+    } else {
+      throw Error(ErrorCode::invalid_argument, "A3S_IMAGE_CACHE_SIZE '" + std::string(text) +
+                                                   "' is not a size (e.g. 500m, 20g)");
+    }
+  }
   return options;
 }
 

@@ -5,6 +5,8 @@
 #include <algorithm>
 
 #include "database.hpp"
+#include "fs_ops.hpp"
+#include "owned_files.hpp"
 
 namespace a3s::store {
 namespace fs = std::filesystem;
@@ -138,6 +140,9 @@ VolumeConfig VolumeStore::get_or_create(const VolumeConfig& config) {
 
 VolumeConfig VolumeStore::remove(std::string_view name, bool force) {
   validate_name("volume name", name);
+  const fs::path dir = volumes_dir_ / std::string(name);
+  const detail::Staging staging(home_);
+  fs::path intent;
   VolumeConfig removed = db_.write(volume_name(name), [&](Connection& conn) {
     VolumeConfig volume = load_existing(conn, name);
     if (!volume.in_use_by.empty() && !force) {
@@ -146,10 +151,11 @@ VolumeConfig VolumeStore::remove(std::string_view name, bool force) {
       throw Error(ErrorCode::in_use, volume_name(name) + " is in use by " + boxes +
                                          "; detach it or force the removal");
     }
+    if (intent.empty()) intent = staging.record_intent(dir);
     erase(conn, name);
     return volume;
   });
-  remove_data(name);
+  detail::retire_unowned(db_, staging, home_, {dir}, intent);
   return removed;
 }
 
@@ -218,30 +224,25 @@ VolumeConfig VolumeStore::detach(std::string_view name, std::string_view box_id)
 }
 
 std::vector<std::string> VolumeStore::prune() {
+  const detail::Staging staging(home_);
+  fs::path intent;
+  std::vector<fs::path> dirs;
   auto pruned = db_.write("volumes", [&](Connection& conn) {
     std::vector<std::string> names;
     auto unused = conn.prepare(
         "SELECT name FROM volumes WHERE NOT EXISTS "
         "(SELECT 1 FROM volume_users WHERE volume_users.volume = volumes.name) ORDER BY name");
     while (unused->executeStep()) names.push_back(unused->getColumn(0).getString());
+    if (names.empty()) return names;
+    dirs.clear();
+    for (const auto& name : names) dirs.push_back(volumes_dir_ / name);
+    if (!intent.empty()) staging.drop_intent(intent);
+    intent = staging.record_intent(dirs);
     for (const auto& name : names) erase(conn, name);
     return names;
   });
-  for (const auto& name : pruned) remove_data(name);
+  if (!pruned.empty()) detail::retire_unowned(db_, staging, home_, dirs, intent);
   return pruned;
-}
-
-// Only the directory this store manages is deleted, never a mount point
-// elsewhere (an imported record may point into another home). Called after
-// the row is gone: a failure here leaves an orphan directory, which `check`
-// reports, rather than a row without its data.
-void VolumeStore::remove_data(std::string_view name) const {
-  std::error_code ec;
-  fs::remove_all(volumes_dir_ / std::string(name), ec);
-  if (ec) {
-    spdlog::warn("{}: removed, but its directory '{}' could not be deleted: {}", volume_name(name),
-                 (volumes_dir_ / std::string(name)).string(), ec.message());
-  }
 }
 
 }  // namespace a3s::store

@@ -1,6 +1,6 @@
 #include "context.hpp"
 
-#include "sizes.hpp"
+#include "a3s/store/sizes.hpp"
 
 namespace a3s::cli {
 
@@ -45,7 +45,7 @@ CLI::Option* add_size_option(CLI::App* sub, const std::string& name, std::uint64
       ->type_name("SIZE")
       ->transform(CLI::Validator(
           [](std::string& text) -> std::string {
-            const auto value = parse_size(text);
+            const auto value = store::parse_size(text);
             if (!value) return "invalid size '" + text + "' (e.g. 1048576, 512k, 500m, 10GB)";
             text = std::to_string(*value);
             return {};

@@ -49,6 +49,8 @@ CLI::Option* add_size_option(CLI::App* sub, const std::string& name, std::uint64
 
 void add_network_commands(CLI::App& app, Context& ctx);
 void add_volume_commands(CLI::App& app, Context& ctx);
+void add_snapshot_commands(CLI::App& app, Context& ctx);
+void add_image_commands(CLI::App& app, Context& ctx);
 void add_migrate_commands(CLI::App& app, Context& ctx);
 
 }  // namespace a3s::cli

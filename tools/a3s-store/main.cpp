@@ -32,6 +32,8 @@ int run(int argc, char** argv) {
 
   a3s::cli::add_network_commands(app, ctx);
   a3s::cli::add_volume_commands(app, ctx);
+  a3s::cli::add_snapshot_commands(app, ctx);
+  a3s::cli::add_image_commands(app, ctx);
   a3s::cli::add_migrate_commands(app, ctx);
 
   try {

@@ -4,7 +4,7 @@
 #include "a3s/store/error.hpp"
 #include "context.hpp"
 #include "output.hpp"
-#include "sizes.hpp"
+#include "a3s/store/sizes.hpp"
 
 namespace a3s::cli {
 namespace {
@@ -13,7 +13,7 @@ std::string table(const std::vector<store::VolumeConfig>& volumes) {
   Table t({"NAME", "DRIVER", "MOUNT POINT", "IN USE BY", "SIZE LIMIT", "CREATED"});
   for (const auto& v : volumes) {
     t.add({v.name, v.driver, v.mount_point, join_or_dash(v.in_use_by),
-           v.size_limit == 0 ? "unlimited" : format_size(v.size_limit), v.created_at});
+           v.size_limit == 0 ? "unlimited" : store::format_size(v.size_limit), v.created_at});
   }
   return t.str();
 }

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 
 namespace a3s::store {
 
@@ -46,10 +47,15 @@ struct Options {
   // operation at the same time gets its own connection, so readers never
   // queue behind one another; idle ones beyond this bound are closed.
   int max_idle_connections = 8;
+
+  // The image cache's cap for ImageStore::evict(). Unset means
+  // $A3S_IMAGE_CACHE_SIZE (a size such as "500m" or "20g"), else 10 GiB.
+  std::optional<std::uint64_t> image_cache_max_bytes;
 };
 
-// Returns `options` with home and db_path filled in from the environment and
-// defaults. Throws Error(invalid_argument) when no home can be determined.
+// Returns `options` with home, db_path and image_cache_max_bytes filled in
+// from the environment and defaults. Throws Error(invalid_argument) when no
+// home can be determined or A3S_IMAGE_CACHE_SIZE is not a size.
 Options resolve(Options options);
 
 }  // namespace a3s::store

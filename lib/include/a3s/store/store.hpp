@@ -4,9 +4,11 @@
 #include <memory>
 
 #include "a3s/store/error.hpp"
+#include "a3s/store/image_store.hpp"
 #include "a3s/store/network_store.hpp"
 #include "a3s/store/options.hpp"
 #include "a3s/store/records.hpp"
+#include "a3s/store/snapshot_store.hpp"
 #include "a3s/store/volume_store.hpp"
 
 namespace a3s::store {
@@ -18,7 +20,8 @@ class Store {
   // Opens (creating if needed) the home directory and the database, brings
   // the schema to the latest version as Options::auto_migrate allows, and
   // sets the connection PRAGMAs (WAL, foreign keys, synchronous, busy
-  // timeout). Throws schema_too_new (file untouched), schema_outdated (auto
+  // timeout), then sweeps what a crashed process left in the home's staging
+  // area (SnapshotStore, ImageStore). Throws schema_too_new (file untouched), schema_outdated (auto
   // migration off), checksum_mismatch, corrupt, busy, io.
   static std::unique_ptr<Store> open(Options options = {});
 
@@ -30,6 +33,8 @@ class Store {
   // threads at once.
   NetworkStore& networks() { return networks_; }
   VolumeStore& volumes() { return volumes_; }
+  SnapshotStore& snapshots() { return snapshots_; }
+  ImageStore& images() { return images_; }
 
   // The options the store was opened with, home and db_path resolved.
   const Options& options() const { return options_; }
@@ -41,6 +46,8 @@ class Store {
   std::unique_ptr<Database> db_;
   NetworkStore networks_;
   VolumeStore volumes_;
+  SnapshotStore snapshots_;
+  ImageStore images_;
 };
 
 }  // namespace a3s::store

@@ -2,8 +2,10 @@
 // "Volumes"). Thread safety and the busy/io/corrupt errors as NetworkStore.
 //
 // Files and rows: create makes <home>/volumes/<name> before committing the
-// row; remove and prune delete the directory only after the row is gone, so a
-// crash leaves at worst an unreferenced directory, never a row without one.
+// row; remove and prune delete the directory only after the row is gone, and
+// only if no new volume of that name has claimed it meanwhile (the protocol
+// of fs_ops.hpp), so a crash or a race never leaves a row without its
+// directory. Only directories under <home>/volumes are ever deleted.
 #pragma once
 
 #include <filesystem>
@@ -20,8 +22,9 @@ class Database;
 
 class VolumeStore {
  public:
-  VolumeStore(Database& db, std::filesystem::path volumes_dir)
-      : db_(db), volumes_dir_(std::move(volumes_dir)) {}
+  // Volumes live in <home>/volumes.
+  VolumeStore(Database& db, std::filesystem::path home)
+      : db_(db), home_(std::move(home)), volumes_dir_(home_ / "volumes") {}
 
   // Returns the volume named `name`, or nullopt. Throws invalid_argument.
   std::optional<VolumeConfig> get(std::string_view name) const;
@@ -58,9 +61,8 @@ class VolumeStore {
   std::vector<std::string> prune();
 
  private:
-  void remove_data(std::string_view name) const;
-
   Database& db_;
+  std::filesystem::path home_;
   std::filesystem::path volumes_dir_;
 };
 

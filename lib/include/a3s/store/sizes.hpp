@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-namespace a3s::cli {
+namespace a3s::store {
 
 // Returns the number of bytes, or nullopt for anything malformed or above
 // UINT64_MAX.
@@ -16,4 +16,4 @@ std::optional<std::uint64_t> parse_size(std::string_view text);
 // The largest binary unit that fits, e.g. "512B", "1.5KiB", "10GiB".
 std::string format_size(std::uint64_t bytes);
 
-}  // namespace a3s::cli
+}  // namespace a3s::store

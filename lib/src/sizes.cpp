@@ -1,10 +1,10 @@
-#include "sizes.hpp"
+#include "a3s/store/sizes.hpp"
 
 #include <array>
 #include <cctype>
 #include <cstdio>
 
-namespace a3s::cli {
+namespace a3s::store {
 namespace {
 
 constexpr std::string_view kUnits = "kmgtpe";  // powers of 1024, 1..6
@@ -56,4 +56,4 @@ std::string format_size(std::uint64_t bytes) {
   return text;
 }
 
-}  // namespace a3s::cli
+}  // namespace a3s::store

@@ -1,0 +1,66 @@
+// VM snapshots: a SnapshotMetadata row plus a copied root filesystem at
+// <home>/snapshots/<id>/rootfs (SPEC §4 "Snapshots").
+//
+// Thread safety and the busy/io/corrupt errors as NetworkStore. Files and
+// rows: the tree is copied under a staging name and renamed into place
+// before the row is committed; a delete commits the row's removal before the
+// files go. A crash at any point leaves the old or the new state, plus
+// staging leftovers that the next Store::open sweeps away.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "a3s/store/records.hpp"
+
+namespace a3s::store {
+
+class Database;
+
+class SnapshotStore {
+ public:
+  SnapshotStore(Database& db, std::filesystem::path home);
+
+  // Copies the tree at `rootfs_source` (regular files with their permission
+  // bits, directories including empty ones, symlinks as symlinks, never
+  // followed; an absent source gives an empty rootfs) to
+  // <home>/snapshots/<id>/rootfs, stores `metadata` with size_bytes set to
+  // the bytes of regular files copied, and returns the stored record.
+  // Throws invalid_argument (a bad field; the ID is checked before it
+  // becomes a path; a source that exists but is not a directory),
+  // already_exists (ID taken), io.
+  SnapshotMetadata save(const SnapshotMetadata& metadata,
+                        const std::filesystem::path& rootfs_source);
+
+  // Returns the snapshot, or nullopt. Throws invalid_argument for a bad ID.
+  std::optional<SnapshotMetadata> get(std::string_view id) const;
+
+  // Returns every snapshot, newest created_at first, ties by ID.
+  std::vector<SnapshotMetadata> list() const;
+
+  // Deletes the snapshot's row, then its files. Returns whether it existed.
+  bool remove(std::string_view id);
+
+  // The number of snapshots and the sum of their size_bytes, computed in SQL.
+  std::uint64_t count() const;
+  std::uint64_t total_size() const;
+
+  // Deletes snapshots oldest first (ties by ID) until at most `max_count`
+  // remain and their total size is at most `max_bytes` (0 = no limit), in
+  // one transaction, then their files. Returns the deleted IDs in deletion
+  // order.
+  std::vector<std::string> prune(std::uint64_t max_count, std::uint64_t max_bytes);
+
+  // <home>/snapshots/<id>: the directory holding the snapshot's rootfs.
+  std::filesystem::path directory_of(std::string_view id) const;
+
+ private:
+  Database& db_;
+  std::filesystem::path home_;
+};
+
+}  // namespace a3s::store

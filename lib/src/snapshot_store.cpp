@@ -1,0 +1,295 @@
+#include "a3s/store/snapshot_store.hpp"
+
+#include <sys/stat.h>
+
+#include "database.hpp"
+#include "fs_ops.hpp"
+#include "owned_files.hpp"
+
+namespace a3s::store {
+namespace fs = std::filesystem;
+
+namespace {
+
+using nlohmann::json;
+
+std::string snapshot_name(std::string_view id) { return "snapshot '" + std::string(id) + "'"; }
+
+json optional_json(const SQLite::Column& column) {
+  return column.isNull() ? json(nullptr) : json::parse(column.getString());
+}
+
+json optional_text(const SQLite::Column& column) {
+  return column.isNull() ? json(nullptr) : json(column.getString());
+}
+
+// Row → record, through the JSON codec so the two cannot drift apart.
+SnapshotMetadata decode(const SQLite::Statement& row) {
+  json j = {{"id", row.getColumn(0).getString()},
+            {"name", row.getColumn(1).getString()},
+            {"source_box_id", row.getColumn(2).getString()},
+            {"image", row.getColumn(3).getString()},
+            {"vcpus", row.getColumn(4).getInt64()},
+            {"memory_mb", row.getColumn(5).getInt64()},
+            {"volumes", json::parse(row.getColumn(6).getString())},
+            {"env", json::parse(row.getColumn(7).getString())},
+            {"cmd", json::parse(row.getColumn(8).getString())},
+            {"entrypoint", optional_json(row.getColumn(9))},
+            {"workdir", optional_text(row.getColumn(10))},
+            {"port_map", json::parse(row.getColumn(11).getString())},
+            {"labels", json::parse(row.getColumn(12).getString())},
+            {"network_mode", optional_text(row.getColumn(13))},
+            {"rootfs_cache_key", optional_text(row.getColumn(14))},
+            {"size_bytes", static_cast<std::uint64_t>(row.getColumn(15).getInt64())},
+            {"created_at", row.getColumn(16).getString()},
+            {"description", row.getColumn(17).getString()},
+            {"healthcheck_disabled", row.getColumn(20).getInt() != 0}};
+  if (!row.getColumn(18).isNull()) j["image_config"] = json::parse(row.getColumn(18).getString());
+  if (!row.getColumn(19).isNull()) j["health_check"] = json::parse(row.getColumn(19).getString());
+  return snapshot_from_json(j);
+}
+
+void bind_optional(SQLite::Statement& s, int index, const std::optional<std::string>& v) {
+  if (v) {
+    s.bind(index, *v);
+  } else {
+    s.bind(index);
+  }
+}
+
+void insert(Connection& conn, const SnapshotMetadata& s) {
+  auto q = conn.prepare(
+      "INSERT INTO snapshots (id, name, source_box_id, image, vcpus, memory_mb, volumes, env, "
+      "cmd, entrypoint, workdir, port_map, labels, network_mode, rootfs_cache_key, size_bytes, "
+      "created_at, description, image_config, health_check, healthcheck_disabled) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  q->bind(1, s.id);
+  q->bind(2, s.name);
+  q->bind(3, s.source_box_id);
+  q->bind(4, s.image);
+  q->bind(5, static_cast<std::int64_t>(s.vcpus));
+  q->bind(6, static_cast<std::int64_t>(s.memory_mb));
+  q->bind(7, json(s.volumes).dump());
+  q->bind(8, json(s.env).dump());
+  q->bind(9, json(s.cmd).dump());
+  bind_optional(*q, 10, s.entrypoint ? std::optional(json(*s.entrypoint).dump()) : std::nullopt);
+  bind_optional(*q, 11, s.workdir);
+  q->bind(12, json(s.port_map).dump());
+  q->bind(13, json(s.labels).dump());
+  bind_optional(*q, 14, s.network_mode);
+  bind_optional(*q, 15, s.rootfs_cache_key);
+  q->bind(16, static_cast<std::int64_t>(s.size_bytes));
+  q->bind(17, format_rfc3339_sortable(s.created_at));
+  q->bind(18, s.description);
+  bind_optional(*q, 19, s.image_config ? std::optional(s.image_config->dump()) : std::nullopt);
+  bind_optional(*q, 20, s.health_check ? std::optional(s.health_check->dump()) : std::nullopt);
+  q->bind(21, s.healthcheck_disabled ? 1 : 0);
+  q->exec();
+}
+
+bool exists(Connection& conn, std::string_view id) {
+  auto q = conn.prepare("SELECT 1 FROM snapshots WHERE id = ?");
+  q->bind(1, std::string(id));
+  return q->executeStep();
+}
+
+Error taken(std::string_view id) {
+  return Error(ErrorCode::already_exists, snapshot_name(id) + " already exists");
+}
+
+// Builds <staged>/rootfs from `source` (an absent source gives an empty
+// rootfs) and returns the bytes of regular files copied.
+std::uint64_t stage_rootfs(const fs::path& source, const fs::path& staged) {
+  std::error_code ec;
+  const auto status = fs::symlink_status(source, ec);
+  // Only a missing path means "no rootfs"; one we cannot resolve is an error.
+  if (ec && status.type() != fs::file_type::not_found) {
+    throw Error(ErrorCode::io, "rootfs source '" + source.string() + "': " + ec.message());
+  }
+  if (fs::exists(status) && !fs::is_directory(fs::status(source, ec))) {
+    throw Error(ErrorCode::invalid_argument,
+                "rootfs source '" + source.string() + "' is not a directory");
+  }
+  if (::mkdir(staged.c_str(), 0755) != 0) {
+    throw Error(ErrorCode::io, "cannot create '" + staged.string() + "'");
+  }
+  std::uint64_t bytes = 0;
+  if (fs::exists(status)) {
+    bytes = detail::copy_tree(source, staged / "rootfs");
+  } else {
+    fs::create_directory(staged / "rootfs", ec);
+    if (ec) throw Error(ErrorCode::io, "cannot create '" + (staged / "rootfs").string() + "'");
+  }
+  detail::fsync_directory(staged);
+  return bytes;
+}
+
+}  // namespace
+
+SnapshotStore::SnapshotStore(Database& db, fs::path home) : db_(db), home_(std::move(home)) {}
+
+fs::path SnapshotStore::directory_of(std::string_view id) const {
+  validate_name("snapshot ID", id);
+  return home_ / "snapshots" / std::string(id);
+}
+
+SnapshotMetadata SnapshotStore::save(const SnapshotMetadata& metadata,
+                                     const fs::path& rootfs_source) {
+  const fs::path final_dir = directory_of(metadata.id);  // validates the ID first
+  validate(metadata);
+  // Fail fast before a possibly long copy; checked again under the lock.
+  if (db_.read(snapshot_name(metadata.id),
+               [&](Connection& conn) { return exists(conn, metadata.id); })) {
+    throw taken(metadata.id);
+  }
+
+  const detail::Staging staging(home_);
+  const fs::path staged = staging.fresh_path("snapshot");
+  SnapshotMetadata saved = metadata;
+  fs::path intent;
+  bool renamed = false;
+  try {
+    saved.size_bytes = stage_rootfs(rootfs_source, staged);
+    validate(saved);
+    detail::fault_point("snapshot.save.after_copy");
+    fs::path orphan;
+    db_.write(snapshot_name(metadata.id), [&](Connection& conn) {
+      if (exists(conn, saved.id)) throw taken(saved.id);
+      if (!renamed) {
+        if (intent.empty()) intent = staging.record_intent(final_dir);
+        // A directory without a row is a crashed save's: ours replaces it.
+        if (orphan.empty()) orphan = staging.retire(final_dir);
+        detail::fault_point("snapshot.save.before_rename");
+        fs::create_directories(final_dir.parent_path());
+        if (::rename(staged.c_str(), final_dir.c_str()) != 0) {
+          throw Error(ErrorCode::io, "cannot move the rootfs of " + snapshot_name(saved.id) +
+                                         " into '" + final_dir.string() + "'");
+        }
+        renamed = true;
+        detail::fsync_directory(final_dir.parent_path());
+        detail::fault_point("snapshot.save.after_rename");
+      }
+      insert(conn, saved);
+      detail::fault_point("snapshot.save.before_commit");
+      return 0;
+    });
+    detail::fault_point("snapshot.save.after_commit");
+    staging.drop_intent(intent);
+    detail::Staging::remove_quietly(orphan);
+    return saved;
+  } catch (...) {
+    if (renamed) {
+      // Our files are in place without a row: retire them under the lock.
+      detail::retire_unowned(db_, staging, home_, {final_dir}, intent);
+    } else {
+      detail::Staging::remove_quietly(staged);
+      if (!intent.empty()) staging.drop_intent(intent);
+    }
+    throw;
+  }
+}
+
+std::optional<SnapshotMetadata> SnapshotStore::get(std::string_view id) const {
+  validate_name("snapshot ID", id);
+  return db_.read(snapshot_name(id), [&](Connection& conn) -> std::optional<SnapshotMetadata> {
+    auto q = conn.prepare("SELECT id, name, source_box_id, image, vcpus, memory_mb, volumes, env, "
+                          "cmd, entrypoint, workdir, port_map, labels, network_mode, "
+                          "rootfs_cache_key, size_bytes, created_at, description, image_config, "
+                          "health_check, healthcheck_disabled FROM snapshots WHERE id = ?");
+    q->bind(1, std::string(id));
+    if (!q->executeStep()) return std::nullopt;
+    return decode(*q);
+  });
+}
+
+std::vector<SnapshotMetadata> SnapshotStore::list() const {
+  return db_.read("snapshots", [&](Connection& conn) {
+    auto q = conn.prepare("SELECT id, name, source_box_id, image, vcpus, memory_mb, volumes, env, "
+                          "cmd, entrypoint, workdir, port_map, labels, network_mode, "
+                          "rootfs_cache_key, size_bytes, created_at, description, image_config, "
+                          "health_check, healthcheck_disabled FROM snapshots "
+                          "ORDER BY created_at DESC, id");
+    std::vector<SnapshotMetadata> snapshots;
+    while (q->executeStep()) snapshots.push_back(decode(*q));
+    return snapshots;
+  });
+}
+
+bool SnapshotStore::remove(std::string_view id) {
+  const fs::path dir = directory_of(id);
+  const detail::Staging staging(home_);
+  fs::path intent;
+  const bool removed = db_.write(snapshot_name(id), [&](Connection& conn) {
+    if (!exists(conn, id)) return false;
+    if (intent.empty()) intent = staging.record_intent(dir);
+    auto q = conn.prepare("DELETE FROM snapshots WHERE id = ?");
+    q->bind(1, std::string(id));
+    q->exec();
+    detail::fault_point("snapshot.delete.before_commit");
+    return true;
+  });
+  if (!removed) {
+    if (!intent.empty()) staging.drop_intent(intent);
+    return false;
+  }
+  detail::fault_point("snapshot.delete.after_commit");
+  detail::retire_unowned(db_, staging, home_, {dir}, intent);
+  return true;
+}
+
+std::uint64_t SnapshotStore::count() const {
+  return db_.read("snapshots", [&](Connection& conn) {
+    auto q = conn.prepare("SELECT count(*) FROM snapshots");
+    q->executeStep();
+    return static_cast<std::uint64_t>(q->getColumn(0).getInt64());
+  });
+}
+
+std::uint64_t SnapshotStore::total_size() const {
+  return db_.read("snapshots", [&](Connection& conn) {
+    auto q = conn.prepare("SELECT coalesce(sum(size_bytes), 0) FROM snapshots");
+    q->executeStep();
+    return static_cast<std::uint64_t>(q->getColumn(0).getInt64());
+  });
+}
+
+std::vector<std::string> SnapshotStore::prune(std::uint64_t max_count, std::uint64_t max_bytes) {
+  const detail::Staging staging(home_);
+  fs::path intent;
+  std::vector<fs::path> dirs;
+  auto pruned = db_.write("snapshots", [&](Connection& conn) {
+    auto totals = conn.prepare("SELECT count(*), coalesce(sum(size_bytes), 0) FROM snapshots");
+    totals->executeStep();
+    auto count = static_cast<std::uint64_t>(totals->getColumn(0).getInt64());
+    auto bytes = static_cast<std::uint64_t>(totals->getColumn(1).getInt64());
+    auto over = [&] {
+      return (max_count != 0 && count > max_count) || (max_bytes != 0 && bytes > max_bytes);
+    };
+    std::vector<std::string> ids;
+    auto oldest = conn.prepare("SELECT id, size_bytes FROM snapshots ORDER BY created_at, id");
+    while (over() && oldest->executeStep()) {
+      ids.push_back(oldest->getColumn(0).getString());
+      --count;
+      bytes -= static_cast<std::uint64_t>(oldest->getColumn(1).getInt64());
+    }
+    if (ids.empty()) return ids;
+    dirs.clear();
+    for (const auto& id : ids) dirs.push_back(directory_of(id));
+    if (!intent.empty()) staging.drop_intent(intent);
+    intent = staging.record_intent(dirs);
+    auto erase = conn.prepare("DELETE FROM snapshots WHERE id = ?");
+    for (const auto& id : ids) {
+      erase->reset();
+      erase->bind(1, id);
+      erase->exec();
+    }
+    detail::fault_point("snapshot.prune.before_commit");
+    return ids;
+  });
+  if (pruned.empty()) return pruned;
+  detail::fault_point("snapshot.prune.after_commit");
+  detail::retire_unowned(db_, staging, home_, dirs, intent);
+  return pruned;
+}
+
+}  // namespace a3s::store

@@ -1,0 +1,606 @@
+// ImageStore (SPEC §4 "Images", "Files and rows stay consistent"): layouts
+// copied once per digest under <home>/images/sha256, dangling entries on
+// retag, last_used, removal by reference and by digest, total_size, LRU
+// eviction and the cache cap, and many processes sharing digests.
+#include <catch2/catch.hpp>
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <limits>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "a3s/store/error.hpp"
+#include "a3s/store/image_store.hpp"
+#include "a3s/store/records.hpp"
+#include "database.hpp"
+#include "fs_ops.hpp"
+#include "home_check.hpp"
+#include "migration_engine.hpp"
+#include "owned_files.hpp"
+#include "test_support.hpp"
+
+namespace fs = std::filesystem;
+namespace st = a3s::store;
+using a3s::test::TempDir;
+
+namespace Catch {
+template <>
+struct StringMaker<st::StoredImage> {
+  static std::string convert(const st::StoredImage& i) { return st::to_json(i).dump(); }
+};
+}  // namespace Catch
+
+// Runs `expr`, which must throw a3s::store::Error with `expected_code` and a
+// message containing `fragment`.
+#define REQUIRE_STORE_ERROR(expr, expected_code, fragment)                                       \
+  do {                                                                                           \
+    bool thrown_ = false;                                                                        \
+    try {                                                                                        \
+      (void)(expr);                                                                              \
+    } catch (const st::Error& e_) {                                                              \
+      thrown_ = true;                                                                            \
+      CHECK(std::string(st::to_string(e_.code())) == std::string(st::to_string(expected_code))); \
+      CHECK_THAT(std::string(e_.what()), Catch::Contains(std::string(fragment)));                \
+    }                                                                                            \
+    REQUIRE(thrown_);                                                                            \
+  } while (false)
+
+namespace {
+
+using Names = std::vector<std::string>;
+
+std::string digest_of(char hex) { return "sha256:" + std::string(64, hex); }
+const std::string kDigestA = digest_of('a');
+const std::string kDigestB = digest_of('b');
+const std::string kDigestC = digest_of('c');
+
+// A store on a fresh home, opened the way Store::open does (resolve, then
+// the schema), with the given cache cap (unset: A3S_IMAGE_CACHE_SIZE or the
+// default).
+struct Home {
+  TempDir tmp;
+  st::Options options;
+  std::unique_ptr<st::Database> db;
+  std::unique_ptr<st::ImageStore> images;
+
+  explicit Home(std::optional<std::uint64_t> cap = std::nullopt) {
+    st::Options o = a3s::test::options_for(tmp.path() / "home");
+    o.image_cache_max_bytes = cap;
+    options = st::resolve(o);
+    db = std::make_unique<st::Database>(options);
+    st::detail::open_schema(*db, st::detail::embedded_migrations());
+    images = std::make_unique<st::ImageStore>(*db, options.home, *options.image_cache_max_bytes);
+  }
+
+  const fs::path& home() const { return options.home; }
+  fs::path source(const std::string& name) const { return tmp.path() / "sources" / name; }
+};
+
+// A small OCI layout at `dir`: oci-layout, index.json, two blobs (one of
+// `blob_bytes` bytes of `fill`) and a symlink to a file outside the layout,
+// which must be copied as a symlink and neither followed nor counted.
+// Returns the bytes of the layout's regular files.
+std::uint64_t make_layout(const fs::path& dir, std::size_t blob_bytes, char fill = 'x') {
+  const std::string oci_layout = R"({"imageLayoutVersion":"1.0.0"})";
+  const std::string index = R"({"schemaVersion":2,"manifests":[]})" + std::string(1, fill);
+  const std::string blob(blob_bytes, fill);
+  const std::string config(100, 'm');
+  fs::create_directories(dir / "blobs" / "sha256");
+  fs::create_directories(dir / "empty");
+  a3s::test::write_file(dir / "oci-layout", oci_layout);
+  a3s::test::write_file(dir / "index.json", index);
+  a3s::test::write_file(dir / "blobs" / "sha256" / std::string(64, '1'), blob);
+  a3s::test::write_file(dir / "blobs" / "sha256" / std::string(64, '2'), config);
+  const fs::path outside = dir.parent_path() / (dir.filename().string() + "-outside");
+  a3s::test::write_file(outside, std::string(50'000, 'o'));
+  fs::create_symlink(outside, dir / "outside-link");
+  return oci_layout.size() + index.size() + blob.size() + config.size();
+}
+
+// Names of the entries of `dir` (none if it does not exist).
+Names entries(const fs::path& dir) {
+  Names names;
+  if (!fs::exists(dir)) return names;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    names.push_back(entry.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+Names references_of(const std::vector<st::StoredImage>& images) {
+  Names names;
+  for (const auto& i : images) names.push_back(i.reference);
+  return names;
+}
+
+ino_t inode_of(const fs::path& path) {
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  return st.st_ino;
+}
+
+// Lets the clock move so a later last_used is strictly later.
+void tick() { std::this_thread::sleep_for(std::chrono::milliseconds(2)); }
+
+// Sets an environment variable for one scope.
+class EnvVar {
+ public:
+  EnvVar(const char* name, const char* value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    if (value != nullptr) {
+      ::setenv(name, value, 1);
+    } else {
+      ::unsetenv(name);
+    }
+  }
+  ~EnvVar() {
+    if (old_) {
+      ::setenv(name_, old_->c_str(), 1);
+    } else {
+      ::unsetenv(name_);
+    }
+  }
+  EnvVar(const EnvVar&) = delete;
+  EnvVar& operator=(const EnvVar&) = delete;
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+}  // namespace
+
+TEST_CASE("put copies the layout into images/sha256/<hex> and records it", "[images]") {
+  Home h;
+  const fs::path source = h.source("nginx");
+  const std::uint64_t bytes = make_layout(source, 1000);
+
+  const auto image = h.images->put("docker.io/library/nginx:1.27", kDigestA, source);
+  const fs::path layout = h.home() / "images" / "sha256" / std::string(64, 'a');
+  CHECK(image.reference == "docker.io/library/nginx:1.27");
+  CHECK(image.digest == kDigestA);
+  CHECK(image.path == layout.string());
+  CHECK(h.images->layout_of(kDigestA) == layout);
+  CHECK(image.size_bytes == bytes);
+  CHECK(image.pulled_at == image.last_used);
+
+  CHECK(a3s::test::read_file(layout / "index.json") == a3s::test::read_file(source / "index.json"));
+  CHECK(a3s::test::read_file(layout / "blobs" / "sha256" / std::string(64, '1')) ==
+        std::string(1000, 'x'));
+  CHECK(fs::is_directory(layout / "empty"));
+  CHECK(fs::is_symlink(layout / "outside-link"));
+  CHECK(fs::read_symlink(layout / "outside-link") == fs::read_symlink(source / "outside-link"));
+
+  const auto stored = h.images->get("docker.io/library/nginx:1.27");
+  REQUIRE(stored);
+  CHECK(stored->digest == kDigestA);
+  CHECK(stored->size_bytes == bytes);
+  CHECK(stored->pulled_at == image.pulled_at);
+  CHECK(h.images->list() == std::vector<st::StoredImage>{*stored});
+  CHECK(entries(h.home() / ".staging").empty());
+}
+
+TEST_CASE("a second reference to a digest shares its layout, copied once", "[images]") {
+  Home h;
+  const std::uint64_t bytes = make_layout(h.source("one"), 1000, 'x');
+  make_layout(h.source("two"), 3000, 'y');
+  h.images->put("app:1", kDigestA, h.source("one"));
+  const fs::path layout = h.images->layout_of(kDigestA);
+  const ino_t index_inode = inode_of(layout / "index.json");
+  const auto modified = fs::last_write_time(layout / "index.json");
+
+  const auto second = h.images->put("app:2", kDigestA, h.source("two"));
+  CHECK(second.path == layout.string());
+  CHECK(second.size_bytes == bytes);  // measured on the layout in place
+  CHECK(inode_of(layout / "index.json") == index_inode);
+  CHECK(fs::last_write_time(layout / "index.json") == modified);
+  CHECK(a3s::test::read_file(layout / "index.json") ==
+        a3s::test::read_file(h.source("one") / "index.json"));
+  CHECK(entries(h.home() / "images" / "sha256") == Names{std::string(64, 'a')});
+  CHECK(references_of(h.images->list()) == Names{"app:1", "app:2"});
+  CHECK(h.images->total_size() == bytes);
+  CHECK(entries(h.home() / ".staging").empty());
+}
+
+TEST_CASE("a layout already in place without a row is adopted, not copied again", "[images]") {
+  Home h;
+  const std::uint64_t bytes = make_layout(h.images->layout_of(kDigestA), 700);
+  make_layout(h.source("other"), 5000);
+  const auto image = h.images->put("app:1", kDigestA, h.source("other"));
+  CHECK(image.size_bytes == bytes);
+  CHECK(entries(h.home() / ".staging").empty());
+}
+
+TEST_CASE("a put whose layout is retired while it waits for the lock copies it again", "[images]") {
+  Home h;
+  const std::uint64_t bytes = make_layout(h.source("a"), 100);
+  h.images->put("app:1", kDigestA, h.source("a"));
+  const fs::path layout = h.images->layout_of(kDigestA);
+
+  // Another writer holds the lock, so the put below sees the layout in
+  // place, then waits; meanwhile the writer removes app:1 and its layout.
+  SQLite::Database other(h.options.db_path.string(), SQLite::OPEN_READWRITE);
+  other.exec("BEGIN IMMEDIATE");
+  std::optional<st::StoredImage> put;
+  std::thread putter([&] { put = h.images->put("app:2", kDigestA, h.source("a")); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  other.exec("DELETE FROM images");
+  fs::remove_all(layout);
+  other.exec("COMMIT");
+  putter.join();
+
+  REQUIRE(put);
+  CHECK(put->size_bytes == bytes);
+  CHECK(a3s::test::read_file(layout / "index.json") ==
+        a3s::test::read_file(h.source("a") / "index.json"));
+  CHECK(references_of(h.images->list()) == Names{"app:2"});
+  CHECK(entries(h.home() / ".staging").empty());
+}
+
+TEST_CASE("malformed digests, references and sources are refused before anything is written",
+          "[images]") {
+  Home h;
+  const fs::path source = h.source("ok");
+  make_layout(source, 10);
+
+  const std::vector<std::string> bad_digests = {
+      "sha256:../x",
+      "sha256:" + std::string(64, 'A'),
+      "sha256:" + std::string(63, 'a'),
+      "sha256:" + std::string(65, 'a'),
+      std::string(64, 'a'),
+      "sha512:" + std::string(64, 'a'),
+      "sha256:" + std::string(62, 'a') + "/.",
+      "",
+  };
+  for (const auto& digest : bad_digests) {
+    INFO("digest " << digest);
+    REQUIRE_STORE_ERROR(h.images->put("app:1", digest, source), st::ErrorCode::invalid_argument,
+                        "digest");
+    REQUIRE_STORE_ERROR(h.images->layout_of(digest), st::ErrorCode::invalid_argument, "digest");
+    REQUIRE_STORE_ERROR(h.images->get_by_digest(digest), st::ErrorCode::invalid_argument, "digest");
+  }
+  REQUIRE_STORE_ERROR(h.images->remove("sha256:../../x"), st::ErrorCode::invalid_argument,
+                      "digest");
+
+  for (const std::string& reference : {std::string(), std::string("bad\nref"),
+                                       std::string(257, 'r'), std::string("nul\0ref", 7)}) {
+    REQUIRE_STORE_ERROR(h.images->put(reference, kDigestA, source), st::ErrorCode::invalid_argument,
+                        "image reference");
+    REQUIRE_STORE_ERROR(h.images->get(reference), st::ErrorCode::invalid_argument,
+                        "image reference");
+    REQUIRE_STORE_ERROR(h.images->remove(reference), st::ErrorCode::invalid_argument,
+                        "image reference");
+  }
+
+  const fs::path missing = h.source("missing");
+  REQUIRE_STORE_ERROR(h.images->put("app:1", kDigestA, missing), st::ErrorCode::invalid_argument,
+                      missing.string());
+  REQUIRE_STORE_ERROR(h.images->put("app:1", kDigestA, source / "index.json"),
+                      st::ErrorCode::invalid_argument, (source / "index.json").string());
+
+  CHECK(h.images->list().empty());
+  CHECK_FALSE(fs::exists(h.home() / "images"));
+  CHECK(entries(h.home() / ".staging").empty());
+}
+
+TEST_CASE("re-putting a reference at a new digest keeps a dangling entry", "[images]") {
+  Home h;
+  const std::uint64_t bytes_a = make_layout(h.source("a"), 1000, 'a');
+  const std::uint64_t bytes_b = make_layout(h.source("b"), 2000, 'b');
+
+  SECTION("the displaced image is listed under its digest") {
+    const auto old = h.images->put("app:latest", kDigestA, h.source("a"));
+    tick();
+    const auto retagged = h.images->put("app:latest", kDigestB, h.source("b"));
+    CHECK(retagged.digest == kDigestB);
+    CHECK(retagged.size_bytes == bytes_b);
+    CHECK(retagged.pulled_at > old.pulled_at);
+
+    const auto images = h.images->list();
+    CHECK(references_of(images) == Names{"app:latest", kDigestA});
+    const auto& dangling = images[1];
+    CHECK(dangling.digest == kDigestA);
+    CHECK(dangling.size_bytes == bytes_a);
+    CHECK(dangling.path == h.images->layout_of(kDigestA).string());
+    CHECK(dangling.pulled_at == old.pulled_at);
+    CHECK(dangling.last_used == old.last_used);
+    CHECK(fs::is_directory(h.images->layout_of(kDigestA)));
+    CHECK(h.images->total_size() == bytes_a + bytes_b);
+
+    // Retagging back leaves the dangling entry of A as it is and keeps B's.
+    h.images->put("app:latest", kDigestA, h.source("a"));
+    CHECK(references_of(h.images->list()) == Names{"app:latest", kDigestA, kDigestB});
+
+    // The dangling entry goes with its digest.
+    CHECK(references_of(h.images->remove(kDigestB)) == Names{kDigestB});
+    CHECK_FALSE(fs::exists(h.images->layout_of(kDigestB)));
+  }
+
+  SECTION("no dangling entry while another reference still points at the old digest") {
+    h.images->put("app:latest", kDigestA, h.source("a"));
+    h.images->put("app:1.0", kDigestA, h.source("a"));
+    h.images->put("app:latest", kDigestB, h.source("b"));
+    const auto images = h.images->list();
+    CHECK(references_of(images) == Names{"app:1.0", "app:latest"});
+    CHECK(images[0].digest == kDigestA);
+    CHECK(images[1].digest == kDigestB);
+  }
+
+  SECTION("re-putting at the same digest adds no dangling entry") {
+    const auto first = h.images->put("app:latest", kDigestA, h.source("a"));
+    tick();
+    const auto again = h.images->put("app:latest", kDigestA, h.source("a"));
+    CHECK(again.pulled_at > first.pulled_at);
+    CHECK(references_of(h.images->list()) == Names{"app:latest"});
+  }
+}
+
+TEST_CASE("get and get_by_digest mark the image used", "[images]") {
+  Home h;
+  make_layout(h.source("a"), 100);
+  const auto one = h.images->put("app:1", kDigestA, h.source("a"));
+  const auto two = h.images->put("app:2", kDigestA, h.source("a"));
+
+  tick();
+  const auto got = h.images->get("app:1");
+  REQUIRE(got);
+  CHECK(got->last_used > one.last_used);
+  CHECK(got->pulled_at == one.pulled_at);
+  CHECK(h.images->list()[0].last_used == got->last_used);
+
+  tick();
+  const auto by_digest = h.images->get_by_digest(kDigestA);
+  REQUIRE(by_digest);
+  CHECK(by_digest->reference == "app:1");  // the most recently used
+  CHECK(by_digest->last_used > got->last_used);
+
+  tick();
+  REQUIRE(h.images->get("app:2"));
+  CHECK(h.images->get_by_digest(kDigestA)->reference == "app:2");
+
+  // Equal last_used: ties go to the first reference.
+  h.db->write("test", [](st::Connection& conn) {
+    conn.db().exec("UPDATE images SET last_used = '2024-01-01T00:00:00.000000000Z'");
+    return 0;
+  });
+  const auto tied = h.images->get_by_digest(kDigestA);
+  REQUIRE(tied);
+  CHECK(tied->reference == "app:1");
+  CHECK(tied->last_used > st::parse_rfc3339("2024-01-01T00:00:00Z", "t"));
+
+  CHECK_FALSE(h.images->get("app:3"));
+  CHECK_FALSE(h.images->get_by_digest(kDigestB));
+}
+
+TEST_CASE("remove by reference keeps a shared layout until its last reference goes", "[images]") {
+  Home h;
+  make_layout(h.source("a"), 100);
+  h.images->put("app:1", kDigestA, h.source("a"));
+  h.images->put("app:2", kDigestA, h.source("a"));
+  const fs::path layout = h.images->layout_of(kDigestA);
+
+  const auto removed = h.images->remove("app:1");
+  REQUIRE(removed.size() == 1);
+  CHECK(removed[0].reference == "app:1");
+  CHECK(removed[0].digest == kDigestA);
+  CHECK(fs::is_directory(layout));
+
+  CHECK(references_of(h.images->remove("app:2")) == Names{"app:2"});
+  CHECK_FALSE(fs::exists(layout));
+  CHECK(h.images->list().empty());
+  CHECK(entries(h.home() / ".staging").empty());
+}
+
+TEST_CASE("remove by digest removes every reference and the layout", "[images]") {
+  Home h;
+  make_layout(h.source("a"), 100);
+  make_layout(h.source("b"), 200);
+  h.images->put("web:2", kDigestA, h.source("a"));
+  h.images->put("web:1", kDigestA, h.source("a"));
+  h.images->put("db:1", kDigestB, h.source("b"));
+
+  const auto removed = h.images->remove(kDigestA);
+  CHECK(references_of(removed) == Names{"web:1", "web:2"});
+  CHECK_FALSE(fs::exists(h.images->layout_of(kDigestA)));
+  CHECK(fs::is_directory(h.images->layout_of(kDigestB)));
+  CHECK(references_of(h.images->list()) == Names{"db:1"});
+  CHECK(entries(h.home() / ".staging").empty());
+}
+
+TEST_CASE("removing an unknown image is not_found", "[images]") {
+  Home h;
+  REQUIRE_STORE_ERROR(h.images->remove("docker.io/library/nginx:1.27"), st::ErrorCode::not_found,
+                      "image 'docker.io/library/nginx:1.27' not found");
+  REQUIRE_STORE_ERROR(h.images->remove(kDigestC), st::ErrorCode::not_found,
+                      "image '" + kDigestC + "' not found");
+}
+
+TEST_CASE("list is by reference and total_size counts each digest once", "[images]") {
+  Home h;
+  CHECK(h.images->total_size() == 0);
+  CHECK(h.images->list().empty());
+  const std::uint64_t bytes_a = make_layout(h.source("a"), 1000);
+  const std::uint64_t bytes_b = make_layout(h.source("b"), 4000);
+  h.images->put("zeta:1", kDigestA, h.source("a"));
+  h.images->put("alpha:1", kDigestB, h.source("b"));
+  h.images->put("mid:1", kDigestA, h.source("a"));
+  CHECK(references_of(h.images->list()) == Names{"alpha:1", "mid:1", "zeta:1"});
+  CHECK(h.images->total_size() == bytes_a + bytes_b);
+}
+
+TEST_CASE("sizes above INT64_MAX survive the database", "[images]") {
+  Home h;
+  const std::uint64_t huge = (std::uint64_t{1} << 63) + 5;
+  h.db->write("test", [&](st::Connection& conn) {
+    SQLite::Statement q(conn.db(),
+                        "INSERT INTO images VALUES (?, ?, ?, '2024-01-01T00:00:00.000000000Z', "
+                        "'2024-01-01T00:00:00.000000000Z', ?)");
+    q.bind(1, "big:1");
+    q.bind(2, kDigestA);
+    q.bind(3, static_cast<std::int64_t>(huge));
+    q.bind(4, h.images->layout_of(kDigestA).string());
+    return q.exec();
+  });
+  CHECK(h.images->total_size() == huge);
+  CHECK(h.images->list().at(0).size_bytes == huge);
+}
+
+TEST_CASE("evict removes least recently used images until under the cap", "[images]") {
+  const std::uint64_t small = 1000;
+  Home h(small);
+  CHECK(h.images->max_size_bytes() == small);
+  const std::uint64_t bytes_a = make_layout(h.source("a"), 2000);
+  const std::uint64_t bytes_b = make_layout(h.source("b"), 3000);
+  const std::uint64_t bytes_c = make_layout(h.source("c"), 4000);
+  h.images->put("a:1", kDigestA, h.source("a"));
+  tick();
+  h.images->put("b:1", kDigestB, h.source("b"));
+  tick();
+  h.images->put("c:1", kDigestC, h.source("c"));
+  tick();
+  h.images->get("a:1");  // now the most recently used
+
+  SECTION("only as many as needed, LRU first, and their layouts") {
+    CHECK(h.images->evict(bytes_a + bytes_b + bytes_c).empty());
+    CHECK(h.images->evict(bytes_a + bytes_c) == Names{"b:1"});
+    CHECK(references_of(h.images->list()) == Names{"a:1", "c:1"});
+    CHECK_FALSE(fs::exists(h.images->layout_of(kDigestB)));
+    CHECK(h.images->total_size() == bytes_a + bytes_c);
+    CHECK(h.images->evict(bytes_a) == Names{"c:1"});
+    CHECK(fs::is_directory(h.images->layout_of(kDigestA)));
+  }
+
+  SECTION("evict() uses the cap the store was opened with") {
+    CHECK(h.images->evict() == Names{"b:1", "c:1", "a:1"});
+    CHECK(h.images->list().empty());
+    CHECK(entries(h.home() / "images" / "sha256").empty());
+    CHECK(h.images->evict().empty());
+  }
+
+  SECTION("a shared layout goes with its last reference") {
+    tick();
+    h.images->put("b:2", kDigestB, h.source("b"));  // B is now also the newest
+    // b:1 goes first but frees nothing while b:2 holds B; then c:1.
+    CHECK(h.images->evict(bytes_a + bytes_b) == Names{"b:1", "c:1"});
+    CHECK(references_of(h.images->list()) == Names{"a:1", "b:2"});
+    CHECK(fs::is_directory(h.images->layout_of(kDigestB)));
+    CHECK(h.images->evict(0) == Names{"a:1", "b:2"});
+    CHECK(entries(h.home() / "images" / "sha256").empty());
+  }
+  CHECK(entries(h.home() / ".staging").empty());
+}
+
+TEST_CASE("the cache cap comes from Options or A3S_IMAGE_CACHE_SIZE", "[images]") {
+  TempDir tmp;
+  const auto opts = a3s::test::options_for(tmp.path());
+  {
+    EnvVar env("A3S_IMAGE_CACHE_SIZE", nullptr);
+    CHECK(st::resolve(opts).image_cache_max_bytes == std::uint64_t{10} << 30);
+    auto explicit_cap = opts;
+    explicit_cap.image_cache_max_bytes = 1234;
+    CHECK(st::resolve(explicit_cap).image_cache_max_bytes == 1234u);
+  }
+  {
+    EnvVar env("A3S_IMAGE_CACHE_SIZE", "500m");
+    Home h;
+    CHECK(h.images->max_size_bytes() == std::uint64_t{500} << 20);
+    auto explicit_cap = opts;
+    explicit_cap.image_cache_max_bytes = 1234;
+    CHECK(st::resolve(explicit_cap).image_cache_max_bytes == 1234u);  // Options win
+  }
+  {
+    EnvVar env("A3S_IMAGE_CACHE_SIZE", "20g");
+    CHECK(st::resolve(opts).image_cache_max_bytes == std::uint64_t{20} << 30);
+  }
+  {
+    EnvVar env("A3S_IMAGE_CACHE_SIZE", "lots");
+    REQUIRE_STORE_ERROR(st::resolve(opts), st::ErrorCode::invalid_argument, "A3S_IMAGE_CACHE_SIZE");
+  }
+}
+
+TEST_CASE("4 processes putting and removing images of 2 shared digests stay consistent",
+          "[images][multiprocess]") {
+  TempDir tmp;
+  const fs::path home = tmp.path() / "home";
+  const std::map<std::string, fs::path> sources = {{kDigestA, tmp.path() / "a"},
+                                                   {kDigestB, tmp.path() / "b"}};
+  const std::map<std::string, std::uint64_t> sizes = {
+      {kDigestA, make_layout(sources.at(kDigestA), 20'000, 'a')},
+      {kDigestB, make_layout(sources.at(kDigestB), 30'000, 'b')}};
+  auto open = [&](auto&& body) {
+    const st::Options options = st::resolve(a3s::test::options_for(home));
+    st::Database db(options);
+    st::detail::open_schema(db, st::detail::embedded_migrations());
+    st::ImageStore images(db, options.home, *options.image_cache_max_bytes);
+    return body(db, images);
+  };
+  open([](st::Database&, st::ImageStore&) { return 0; });  // no Database lives across fork
+
+  const auto codes = a3s::test::run_in_children(4, [&](int child) {
+    return open([&](st::Database&, st::ImageStore& images) {
+      // Another child may remove a digest, taking our references with it.
+      auto remove = [&](const std::string& what) {
+        try {
+          images.remove(what);
+        } catch (const st::Error& e) {
+          if (e.code() != st::ErrorCode::not_found) throw;
+        }
+      };
+      try {
+        const std::string own = "p" + std::to_string(child);
+        for (int i = 0; i < 10; ++i) {
+          const bool flip = (i + child) % 2 == 0;
+          const std::string& digest = flip ? kDigestA : kDigestB;
+          const std::string& other = flip ? kDigestB : kDigestA;
+          const auto image = images.put(own + "/app:1", digest, sources.at(digest));
+          if (image.size_bytes != sizes.at(digest)) return 2;
+          images.put(own + "/app:2", other, sources.at(other));
+          images.put("shared:latest", digest, sources.at(digest));  // retags: dangling entries
+          remove(own + "/app:1");
+          if (i % 3 == child % 3) remove(other);
+          if (child == 0 && i == 5) images.evict(0);
+          images.get_by_digest(digest);
+        }
+        return 0;
+      } catch (const std::exception& e) {
+        std::cerr << "child " << child << ": " << e.what() << "\n";
+        return 1;
+      }
+    });
+  });
+  REQUIRE(codes == std::vector<int>{0, 0, 0, 0});
+
+  // Every child finished its operations, so nothing should be left over even
+  // before a sweep.
+  CHECK(a3s::test::home_problems(home).empty());
+  for (const auto& problem : a3s::test::home_problems(home)) WARN(problem);
+
+  open([&](st::Database& db, st::ImageStore& images) {
+    db.write("sweep", [&](st::Connection& conn) {
+      st::detail::Staging(home).sweep(
+          [&](const fs::path& dir) { return st::detail::owned_by_a_row(conn, home, dir); });
+      return 0;
+    });
+    for (const auto& image : images.list()) {
+      INFO(image.reference);
+      CHECK(image.path == images.layout_of(image.digest).string());
+      CHECK(fs::is_directory(image.path));
+      CHECK(image.size_bytes == sizes.at(image.digest));
+    }
+    return 0;
+  });
+  CHECK(a3s::test::home_problems(home).empty());
+}

@@ -1,0 +1,169 @@
+// The benchmark's shared pieces: the three implementations behind one
+// interface, the catalog fixtures they all start from, and small helpers.
+//
+// Implementations (SPEC §1: the engine replaces the runtime's JSON files):
+//   a3s        — this engine through its public C++ API;
+//   json-file  — the runtime's current strategy: one JSON file per catalog,
+//                flock + read/parse whole file + write temp + fsync + rename;
+//   sqlite-raw — hand-written sqlite3 C API calls, statements prepared once,
+//                on the same schema and PRAGMAs: the floor for this design.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "a3s/store/options.hpp"
+#include "a3s/store/records.hpp"
+
+namespace bench {
+
+namespace fs = std::filesystem;
+using a3s::store::Durability;
+using a3s::store::NetworkConfig;
+using a3s::store::NetworkEndpoint;
+using a3s::store::SnapshotMetadata;
+using a3s::store::StoredImage;
+using a3s::store::VolumeConfig;
+
+enum class Impl { a3s, json_file, sqlite_raw };
+std::string_view impl_name(Impl impl);
+std::string_view durability_name(Durability d);
+
+// One implementation of the operations measured. Each call is one complete,
+// atomic operation as the runtime would issue it.
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  // Whether this build of the implementation offers `op` (the a3s snapshot
+  // and image stores may not exist yet in a given checkout).
+  virtual bool supports(std::string_view op) const {
+    (void)op;
+    return true;
+  }
+
+  virtual std::optional<NetworkConfig> network_get(const std::string& name) = 0;
+  virtual void network_create(const NetworkConfig& config) = 0;
+  virtual NetworkEndpoint network_connect(const std::string& network, const std::string& box_id,
+                                          const std::string& box_name) = 0;
+  virtual std::vector<NetworkConfig> network_list() = 0;
+  virtual VolumeConfig volume_attach(const std::string& name, const std::string& box_id) = 0;
+  virtual std::vector<VolumeConfig> volume_list() = 0;
+  virtual std::uint64_t snapshot_count() = 0;
+  virtual std::uint64_t snapshot_total_size() = 0;
+  virtual std::optional<StoredImage> image_get(const std::string& reference) = 0;
+  virtual std::vector<std::string> image_evict(std::uint64_t max_size_bytes) = 0;
+
+  // A backend for another thread over the same home: a3s shares its Store
+  // (it is thread-safe, as the runtime uses it), sqlite-raw opens another
+  // connection, json-file is stateless.
+  virtual std::unique_ptr<Backend> for_another_thread() = 0;
+};
+
+// Opens `impl` on a populated home (see populate_home).
+std::unique_ptr<Backend> open_a3s(const fs::path& home, Durability durability);
+std::unique_ptr<Backend> open_json(const fs::path& home);
+std::unique_ptr<Backend> open_raw(const fs::path& home, Durability durability);
+std::unique_ptr<Backend> open_backend(Impl impl, const fs::path& home, Durability durability);
+
+// ---- fixtures -------------------------------------------------------------
+
+// How many records each catalog starts with, and extras for particular
+// measurements.
+struct CatalogSpec {
+  std::size_t networks = 0;
+  std::size_t volumes = 0;
+  std::size_t snapshots = 0;
+  std::size_t images = 0;
+  // Images [0, image_layouts) get a small layout directory, so evicting them
+  // deletes real files (the least recently used ones are evicted first).
+  std::size_t image_layouts = 0;
+  // Adds the network `kSharedNetwork` (a /16, no endpoints) for the
+  // multi-process connect test.
+  bool shared_network = false;
+};
+
+inline constexpr const char* kSharedNetwork = "shared-net";
+inline constexpr std::uint64_t kImageSize = 1 << 20;
+
+std::string network_name(std::size_t i);
+std::string volume_name(std::size_t i);
+std::string snapshot_id(std::size_t i);
+std::string image_reference(std::size_t i);
+std::string image_digest(std::size_t i);
+
+// Deterministic records; every implementation stores the same ones.
+NetworkConfig make_network(std::size_t i);
+NetworkConfig make_new_network(std::size_t k);  // networks created during the run
+NetworkConfig make_shared_network();
+VolumeConfig make_volume(std::size_t i, const fs::path& home);
+SnapshotMetadata make_snapshot(std::size_t i);
+StoredImage make_image(std::size_t i, const fs::path& home);
+
+// Builds `home` for `impl` holding `spec`: for a3s, Store::open creates
+// box.db (schema by the engine's migrations) and the rows are then bulk
+// inserted with the sqlite3 API in one transaction; for sqlite-raw, the
+// schema/*.sql text is applied by hand and the rows inserted the same way;
+// for json-file, the runtime's legacy files are written.
+void populate_home(Impl impl, const fs::path& home, const CatalogSpec& spec);
+
+// Applies schema/0001 and 0002 (read from the source tree) to `db`.
+void apply_schema_sql(const fs::path& db_path);
+
+// ---- helpers --------------------------------------------------------------
+
+// A fresh directory under $TMPDIR (or /tmp), removed with its contents.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& tag);
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+// IPv4 arithmetic shared by json-file and sqlite-raw (the engine has its own).
+std::optional<std::uint32_t> parse_ipv4(std::string_view text);
+std::string format_ipv4(std::uint32_t ip);
+std::string mac_for(std::uint32_t ip);
+struct Subnet {
+  std::uint32_t network = 0;
+  int prefix = 0;
+  std::uint32_t first_host() const { return network + 2; }
+  std::uint32_t broadcast() const {
+    return network | (prefix == 0 ? ~std::uint32_t{0} : ~(~std::uint32_t{0} << (32 - prefix)));
+  }
+};
+Subnet parse_subnet(std::string_view cidr);
+// The lowest free address from network+2 to broadcast-1, given the taken
+// ones and the gateway; nullopt when the subnet is full.
+std::optional<std::uint32_t> lowest_free(const Subnet& subnet, std::vector<std::uint32_t> used,
+                                         std::optional<std::uint32_t> gateway);
+
+// splitmix64: a tiny deterministic generator for picking targets.
+class Rng {
+ public:
+  explicit Rng(std::uint64_t seed) : state_(seed) {}
+  std::uint64_t next() {
+    std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+  std::size_t below(std::size_t n) { return n == 0 ? 0 : static_cast<std::size_t>(next() % n); }
+
+ private:
+  std::uint64_t state_;
+};
+
+}  // namespace bench

@@ -1,0 +1,435 @@
+// Catalog fixtures: deterministic records and fast population of a home for
+// each implementation, plus the small helpers declared in bench.hpp.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "a3s/store/store.hpp"
+#include "bench.hpp"
+#include "sqlite_util.hpp"
+
+#ifndef A3S_SOURCE_ROOT
+#error "A3S_SOURCE_ROOT must be defined (the source tree, for schema/*.sql)"
+#endif
+
+namespace bench {
+namespace {
+
+using nlohmann::json;
+namespace st = a3s::store;
+
+std::string padded(const char* prefix, std::size_t i) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%s%06zu", prefix, i);
+  return buf;
+}
+
+std::uint64_t mix(std::uint64_t x) { return Rng(x).next(); }
+
+std::string hex64(std::size_t i) {
+  std::string out;
+  char buf[17];
+  for (std::uint64_t word = 0; word < 4; ++word) {
+    std::snprintf(buf, sizeof buf, "%016llx",
+                  static_cast<unsigned long long>(mix(i * 4 + word + 1)));
+    out += buf;
+  }
+  return out;
+}
+
+st::Timestamp base_time() {
+  using namespace std::chrono;
+  return st::Timestamp(sys_days(year{2024} / January / 1).time_since_epoch());
+}
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path.string());
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+void write_text(const fs::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  if (!out.flush()) throw std::runtime_error("cannot write " + path.string());
+}
+
+// Row encodings identical to what the engine's stores write.
+void insert_rows(Db& db, const fs::path& home, const CatalogSpec& spec) {
+  db.exec("PRAGMA synchronous = OFF");
+  db.exec("BEGIN IMMEDIATE");
+  {
+    Stmt net(db,
+             "INSERT INTO networks (name, subnet, gateway, driver, labels, created_at, policy) "
+             "VALUES (?, ?, ?, ?, ?, ?, ?)");
+    Stmt ep(db,
+            "INSERT INTO network_endpoints (network, box_id, box_name, ip_address, mac_address, "
+            "aliases) VALUES (?, ?, ?, ?, ?, ?)");
+    const auto add_network = [&](const NetworkConfig& n) {
+      const json j = st::to_json(n);
+      net.bind_copy(1, n.name)
+          .bind_copy(2, n.subnet)
+          .bind_copy(3, n.gateway)
+          .bind_copy(4, n.driver)
+          .bind_copy(5, j.at("labels").dump())
+          .bind_copy(6, n.created_at)
+          .bind_copy(7, j.at("policy").dump());
+      net.run();
+      for (const auto& [box_id, e] : n.endpoints) {
+        ep.bind_copy(1, n.name)
+            .bind_copy(2, e.box_id)
+            .bind_copy(3, e.box_name)
+            .bind_copy(4, e.ip_address)
+            .bind_copy(5, e.mac_address)
+            .bind_copy(6, json(e.aliases).dump());
+        ep.run();
+      }
+    };
+    for (std::size_t i = 0; i < spec.networks; ++i) add_network(make_network(i));
+    if (spec.shared_network) add_network(make_shared_network());
+
+    Stmt vol(db,
+             "INSERT INTO volumes (name, driver, mount_point, labels, size_limit, created_at) "
+             "VALUES (?, ?, ?, ?, ?, ?)");
+    Stmt user(db, "INSERT INTO volume_users (volume, box_id, position) VALUES (?, ?, ?)");
+    for (std::size_t i = 0; i < spec.volumes; ++i) {
+      const VolumeConfig v = make_volume(i, home);
+      vol.bind_copy(1, v.name)
+          .bind_copy(2, v.driver)
+          .bind_copy(3, v.mount_point)
+          .bind_copy(4, json(v.labels).dump())
+          .bind_int(5, static_cast<std::int64_t>(v.size_limit))
+          .bind_copy(6, v.created_at);
+      vol.run();
+      std::int64_t position = 0;
+      for (const auto& box : v.in_use_by) {
+        user.bind_copy(1, v.name).bind_copy(2, box).bind_int(3, ++position);
+        user.run();
+      }
+    }
+
+    Stmt snap(db,
+              "INSERT INTO snapshots (id, name, source_box_id, image, vcpus, memory_mb, volumes, "
+              "env, cmd, entrypoint, workdir, port_map, labels, network_mode, rootfs_cache_key, "
+              "size_bytes, created_at, description, image_config, health_check, "
+              "healthcheck_disabled) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+              "?, ?, ?, ?)");
+    const auto opt = [](Stmt& s, int col, const std::optional<std::string>& v) {
+      if (v) {
+        s.bind_copy(col, *v);
+      } else {
+        s.bind_null(col);
+      }
+    };
+    for (std::size_t i = 0; i < spec.snapshots; ++i) {
+      const SnapshotMetadata s = make_snapshot(i);
+      snap.bind_copy(1, s.id)
+          .bind_copy(2, s.name)
+          .bind_copy(3, s.source_box_id)
+          .bind_copy(4, s.image)
+          .bind_int(5, s.vcpus)
+          .bind_int(6, s.memory_mb)
+          .bind_copy(7, json(s.volumes).dump())
+          .bind_copy(8, json(s.env).dump())
+          .bind_copy(9, json(s.cmd).dump());
+      opt(snap, 10, s.entrypoint ? std::optional(json(*s.entrypoint).dump()) : std::nullopt);
+      opt(snap, 11, s.workdir);
+      snap.bind_copy(12, json(s.port_map).dump()).bind_copy(13, json(s.labels).dump());
+      opt(snap, 14, s.network_mode);
+      opt(snap, 15, s.rootfs_cache_key);
+      snap.bind_int(16, static_cast<std::int64_t>(s.size_bytes))
+          .bind_copy(17, st::format_rfc3339_sortable(s.created_at))
+          .bind_copy(18, s.description);
+      opt(snap, 19, s.image_config ? std::optional(s.image_config->dump()) : std::nullopt);
+      opt(snap, 20, s.health_check ? std::optional(s.health_check->dump()) : std::nullopt);
+      snap.bind_int(21, s.healthcheck_disabled ? 1 : 0);
+      snap.run();
+    }
+
+    Stmt img(db,
+             "INSERT INTO images (reference, digest, size_bytes, pulled_at, last_used, path) "
+             "VALUES (?, ?, ?, ?, ?, ?)");
+    for (std::size_t i = 0; i < spec.images; ++i) {
+      const StoredImage m = make_image(i, home);
+      img.bind_copy(1, m.reference)
+          .bind_copy(2, m.digest)
+          .bind_int(3, static_cast<std::int64_t>(m.size_bytes))
+          .bind_copy(4, st::format_rfc3339_sortable(m.pulled_at))
+          .bind_copy(5, st::format_rfc3339_sortable(m.last_used))
+          .bind_copy(6, m.path);
+      img.run();
+    }
+  }
+  db.exec("COMMIT");
+  db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+}
+
+void make_layouts(const fs::path& home, const CatalogSpec& spec) {
+  for (std::size_t i = 0; i < spec.image_layouts && i < spec.images; ++i) {
+    const fs::path dir = make_image(i, home).path;
+    fs::create_directories(dir / "blobs" / "sha256");
+    write_text(dir / "oci-layout", R"({"imageLayoutVersion":"1.0.0"})");
+    write_text(dir / "index.json", R"({"schemaVersion":2,"manifests":[]})");
+  }
+}
+
+void write_json_home(const fs::path& home, const CatalogSpec& spec) {
+  json networks = json::object();
+  for (std::size_t i = 0; i < spec.networks; ++i) {
+    const NetworkConfig n = make_network(i);
+    networks[n.name] = st::to_json(n);
+  }
+  if (spec.shared_network) networks[kSharedNetwork] = st::to_json(make_shared_network());
+  write_text(home / "networks.json", json{{"networks", std::move(networks)}}.dump());
+
+  json volumes = json::object();
+  for (std::size_t i = 0; i < spec.volumes; ++i) {
+    const VolumeConfig v = make_volume(i, home);
+    volumes[v.name] = st::to_json(v);
+  }
+  write_text(home / "volumes.json", json{{"volumes", std::move(volumes)}}.dump());
+
+  fs::create_directories(home / "snapshots");
+  for (std::size_t i = 0; i < spec.snapshots; ++i) {
+    const SnapshotMetadata s = make_snapshot(i);
+    fs::create_directory(home / "snapshots" / s.id);
+    write_text(home / "snapshots" / s.id / "metadata.json", st::to_json(s).dump());
+  }
+
+  fs::create_directories(home / "images");
+  json images = json::array();
+  for (std::size_t i = 0; i < spec.images; ++i) images.push_back(st::to_json(make_image(i, home)));
+  write_text(home / "images" / "index.json", json{{"images", std::move(images)}}.dump());
+}
+
+}  // namespace
+
+std::string_view impl_name(Impl impl) {
+  switch (impl) {
+    case Impl::a3s:
+      return "a3s";
+    case Impl::json_file:
+      return "json-file";
+    case Impl::sqlite_raw:
+      return "sqlite-raw";
+  }
+  return "?";
+}
+
+std::string_view durability_name(Durability d) { return d == Durability::full ? "full" : "normal"; }
+
+std::string network_name(std::size_t i) { return padded("net-", i); }
+std::string volume_name(std::size_t i) { return padded("vol-", i); }
+std::string snapshot_id(std::size_t i) { return padded("snap-", i); }
+std::string image_reference(std::size_t i) {
+  return padded("registry.example.com/bench/img-", i) + ":latest";
+}
+std::string image_digest(std::size_t i) { return "sha256:" + hex64(i); }
+
+NetworkConfig make_network(std::size_t i) {
+  const std::size_t b = (i >> 8) & 0xff;
+  const std::size_t c = i & 0xff;
+  const std::string prefix = "10." + std::to_string(b) + "." + std::to_string(c) + ".";
+  NetworkConfig n;
+  n.name = network_name(i);
+  n.subnet = prefix + "0/24";
+  n.gateway = prefix + "1";
+  n.labels = {{"bench", "yes"}, {"index", std::to_string(i)}};
+  n.created_at = "2024-01-01T00:00:00Z";
+  for (int k = 0; k < 2; ++k) {
+    NetworkEndpoint e;
+    e.box_id = padded("box-", i) + (k == 0 ? "-a" : "-b");
+    e.box_name = k == 0 ? "web" : "db";
+    const std::uint32_t ip = *parse_ipv4(prefix + std::to_string(2 + k));
+    e.ip_address = format_ipv4(ip);
+    e.mac_address = mac_for(ip);
+    if (k == 0) e.aliases = {"frontend"};
+    n.endpoints.emplace(e.box_id, e);
+  }
+  return n;
+}
+
+NetworkConfig make_new_network(std::size_t k) {
+  const std::string prefix =
+      "172." + std::to_string(16 + ((k >> 8) & 15)) + "." + std::to_string(k & 0xff) + ".";
+  NetworkConfig n;
+  n.name = padded("new-", k);
+  n.subnet = prefix + "0/24";
+  n.gateway = prefix + "1";
+  n.labels = {{"bench", "new"}};
+  n.created_at = "2024-06-01T00:00:00Z";
+  return n;
+}
+
+NetworkConfig make_shared_network() {
+  NetworkConfig n;
+  n.name = kSharedNetwork;
+  n.subnet = "10.250.0.0/16";
+  n.gateway = "10.250.0.1";
+  n.created_at = "2024-01-01T00:00:00Z";
+  return n;
+}
+
+VolumeConfig make_volume(std::size_t i, const fs::path& home) {
+  VolumeConfig v;
+  v.name = volume_name(i);
+  v.mount_point = (home / "volumes" / v.name).string();
+  v.labels = {{"index", std::to_string(i)}};
+  v.in_use_by = {padded("box-", i)};
+  v.created_at = "2024-01-01T00:00:00Z";
+  return v;
+}
+
+SnapshotMetadata make_snapshot(std::size_t i) {
+  SnapshotMetadata s;
+  s.id = snapshot_id(i);
+  s.name = padded("snapshot-", i);
+  s.source_box_id = padded("box-", i);
+  s.image = "docker.io/library/alpine:3.19";
+  s.vcpus = 2;
+  s.memory_mb = 512;
+  s.volumes = {"/var/lib/data:/data"};
+  s.env = {{"HOME", "/root"}, {"PATH", "/usr/local/bin:/usr/bin:/bin"}};
+  s.cmd = {"/bin/sh", "-c", "sleep infinity"};
+  s.workdir = "/";
+  s.labels = {{"bench", "yes"}};
+  s.size_bytes = 1'000'000 + i;
+  s.created_at = base_time() + std::chrono::seconds(i);
+  s.description = "benchmark snapshot";
+  return s;
+}
+
+StoredImage make_image(std::size_t i, const fs::path& home) {
+  StoredImage m;
+  m.reference = image_reference(i);
+  m.digest = image_digest(i);
+  m.size_bytes = kImageSize;
+  // Index order is least-recently-used order.
+  m.pulled_at = base_time() + std::chrono::seconds(i);
+  m.last_used = m.pulled_at;
+  m.path = (home / "images" / "sha256" / m.digest.substr(7)).string();
+  return m;
+}
+
+void apply_schema_sql(const fs::path& db_path) {
+  Db db(db_path.string());
+  db.exec("PRAGMA journal_mode = WAL");
+  db.exec("BEGIN IMMEDIATE");
+  for (const char* file : {"0001_initial.sql", "0002_snapshot_health.sql"}) {
+    const std::string sql = read_text(fs::path(A3S_SOURCE_ROOT) / "schema" / file);
+    db.exec(sql.c_str());
+  }
+  db.exec("PRAGMA user_version = 2");
+  db.exec("COMMIT");
+}
+
+void populate_home(Impl impl, const fs::path& home, const CatalogSpec& spec) {
+  fs::create_directories(home);
+  switch (impl) {
+    case Impl::a3s: {
+      st::Options options;
+      options.home = home;
+      st::Store::open(options).reset();  // box.db with the engine's own schema
+      Db db((home / "box.db").string());
+      insert_rows(db, home, spec);
+      break;
+    }
+    case Impl::sqlite_raw: {
+      apply_schema_sql(home / "box.db");
+      Db db((home / "box.db").string());
+      insert_rows(db, home, spec);
+      break;
+    }
+    case Impl::json_file:
+      write_json_home(home, spec);
+      break;
+  }
+  make_layouts(home, spec);
+}
+
+// ---- helpers --------------------------------------------------------------
+
+TempDir::TempDir(const std::string& tag) {
+  const char* tmp = std::getenv("TMPDIR");
+  std::string pattern =
+      (fs::path(tmp && *tmp ? tmp : "/tmp") / ("a3s-bench-" + tag + "-XXXXXX")).string();
+  if (::mkdtemp(pattern.data()) == nullptr) {
+    throw std::runtime_error("mkdtemp failed for " + pattern);
+  }
+  path_ = pattern;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+std::optional<std::uint32_t> parse_ipv4(std::string_view text) {
+  std::uint32_t ip = 0;
+  std::size_t pos = 0;
+  for (int octet = 0; octet < 4; ++octet) {
+    if (octet > 0) {
+      if (pos >= text.size() || text[pos] != '.') return std::nullopt;
+      ++pos;
+    }
+    unsigned value = 0;
+    std::size_t digits = 0;
+    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9' && digits < 3) {
+      value = value * 10 + static_cast<unsigned>(text[pos] - '0');
+      ++pos;
+      ++digits;
+    }
+    if (digits == 0 || value > 255) return std::nullopt;
+    ip = (ip << 8) | value;
+  }
+  if (pos != text.size()) return std::nullopt;
+  return ip;
+}
+
+std::string format_ipv4(std::uint32_t ip) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff,
+                ip & 0xff);
+  return buf;
+}
+
+std::string mac_for(std::uint32_t ip) {
+  char buf[18];
+  std::snprintf(buf, sizeof buf, "02:42:%02x:%02x:%02x:%02x", ip >> 24, (ip >> 16) & 0xff,
+                (ip >> 8) & 0xff, ip & 0xff);
+  return buf;
+}
+
+Subnet parse_subnet(std::string_view cidr) {
+  const auto slash = cidr.find('/');
+  if (slash == std::string_view::npos) throw std::runtime_error("bad subnet");
+  const auto ip = parse_ipv4(cidr.substr(0, slash));
+  const int prefix = std::atoi(std::string(cidr.substr(slash + 1)).c_str());
+  if (!ip || prefix < 1 || prefix > 30) throw std::runtime_error("bad subnet");
+  const std::uint32_t mask = ~std::uint32_t{0} << (32 - prefix);
+  return Subnet{*ip & mask, prefix};
+}
+
+std::optional<std::uint32_t> lowest_free(const Subnet& subnet, std::vector<std::uint32_t> used,
+                                         std::optional<std::uint32_t> gateway) {
+  if (gateway) used.push_back(*gateway);
+  std::sort(used.begin(), used.end());
+  std::uint32_t candidate = subnet.first_host();
+  for (std::uint32_t ip : used) {
+    if (ip < candidate) continue;
+    if (ip > candidate) break;
+    ++candidate;
+  }
+  if (candidate >= subnet.broadcast()) return std::nullopt;
+  return candidate;
+}
+
+}  // namespace bench

@@ -1,0 +1,471 @@
+// bench [--quick] [--json FILE]: the engine (a3s) against the runtime's JSON
+// files (json-file) and hand-written SQLite (sqlite-raw), same operations,
+// same machine, one run. See bench.hpp for what each implementation is.
+#include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <set>
+
+#include "bench.hpp"
+#include "harness.hpp"
+#include "procs.hpp"
+
+#ifndef A3S_STORE_CLI
+#define A3S_STORE_CLI ""
+#endif
+
+namespace bench {
+namespace {
+
+using namespace std::chrono_literals;
+
+volatile std::uint64_t g_sink = 0;  // keeps results observable
+
+const std::vector<std::string> kOps = {"network.get",         "network.create", "network.connect",
+                                       "volume.attach",       "volume.list",    "snapshot.count",
+                                       "snapshot.total_size", "image.get",      "image.evict"};
+const std::set<std::string> kMutations = {"network.create", "network.connect", "volume.attach",
+                                          "image.get", "image.evict"};
+
+struct Config {
+  bool quick = false;
+  std::vector<std::size_t> sizes;
+  std::set<std::string> ops;    // empty = all
+  std::set<std::string> impls;  // empty = all
+  bool extras = true;           // threads, processes, CLI, memory
+  Limits reads;
+  Limits writes;
+  Limits processes;
+  std::size_t evict_max = 0;
+  std::size_t memory_records = 0;
+};
+
+bool wanted(const Config& c, const std::string& op) { return c.ops.empty() || c.ops.contains(op); }
+bool wanted_impl(const Config& c, Impl impl) {
+  return c.impls.empty() || c.impls.contains(std::string(impl_name(impl)));
+}
+
+Row make_row(const std::string& op, Impl impl, std::size_t records, const std::string& dur) {
+  Row row;
+  row.op = op;
+  row.impl = std::string(impl_name(impl));
+  row.records = records;
+  row.durability = dur;
+  return row;
+}
+
+// Every catalog operation on one populated home.
+void run_catalog_ops(const Config& cfg, Impl impl, Durability durability, std::size_t n,
+                     std::vector<Row>& rows) {
+  const std::string dur =
+      impl == Impl::json_file ? "fsync" : std::string(durability_name(durability));
+  TempDir tmp(std::string(impl_name(impl)) + "-" + std::to_string(n));
+  const fs::path home = tmp.path() / "home";
+  CatalogSpec spec;
+  spec.networks = spec.volumes = spec.snapshots = spec.images = n;
+  const std::size_t evict_ops = std::min(cfg.evict_max, n / 2);
+  spec.image_layouts = evict_ops;
+  const auto t0 = Clock::now();
+  populate_home(impl, home, spec);
+  const double populate_s = std::chrono::duration<double>(Clock::now() - t0).count();
+  auto backend = open_backend(impl, home, durability);
+  Backend& b = *backend;
+  std::fprintf(stderr, "  %-10s %-6s %7zu records (populated in %.1f s)\n",
+               std::string(impl_name(impl)).c_str(), dur.c_str(), n, populate_s);
+
+  const auto run = [&](const std::string& op, const Limits& limits,
+                       const std::function<void(std::size_t)>& body) {
+    if (!wanted(cfg, op)) return;
+    Row row = make_row(op, impl, n, dur);
+    if (!b.supports(op)) {
+      row.note = "not in this build";
+    } else {
+      try {
+        row.result = measure(limits, body);
+      } catch (const std::exception& e) {
+        row.note = std::string("error: ") + e.what();
+      }
+    }
+    rows.push_back(std::move(row));
+  };
+
+  Rng rng(42);
+  run("network.get", cfg.reads, [&](std::size_t) {
+    const auto network = b.network_get(network_name(rng.below(n)));
+    g_sink = g_sink + network->endpoints.size();
+  });
+  if (cfg.extras && wanted(cfg, "network.get")) {
+    Row row = make_row("network.get", impl, n, dur);
+    row.threads = 2;
+    try {
+      row.result = measure_threads(b, 2, cfg.reads, [n](Backend& backend, Rng& r) {
+        const auto network = backend.network_get(network_name(r.below(n)));
+        g_sink = g_sink + network->endpoints.size();
+      });
+    } catch (const std::exception& e) {
+      row.note = std::string("error: ") + e.what();
+    }
+    rows.push_back(std::move(row));
+  }
+
+  // Reads first: the mutations below grow the catalogs (endpoints, users).
+  run("volume.list", cfg.reads, [&](std::size_t) {
+    const auto volumes = b.volume_list();
+    if (volumes.size() != n) throw std::runtime_error("volume.list returned a wrong count");
+    g_sink = g_sink + volumes.size();
+  });
+  run("snapshot.count", cfg.reads, [&](std::size_t) {
+    if (b.snapshot_count() != n) throw std::runtime_error("snapshot.count is wrong");
+  });
+  run("snapshot.total_size", cfg.reads, [&](std::size_t) {
+    const std::uint64_t expected = n * 1'000'000 + n * (n - 1) / 2;
+    if (b.snapshot_total_size() != expected) throw std::runtime_error("total_size is wrong");
+  });
+  std::vector<NetworkConfig> fresh;  // built outside the timed region
+  if (wanted(cfg, "network.create")) {
+    for (std::size_t k = 0; k < cfg.writes.max_ops + 3; ++k) fresh.push_back(make_new_network(k));
+  }
+  run("network.create", cfg.writes, [&](std::size_t i) { b.network_create(fresh.at(i)); });
+  fresh.clear();
+
+  // Round-robin over the catalog: each network's /24 has room for 250 more.
+  run("network.connect", cfg.writes, [&](std::size_t i) {
+    const auto e =
+        b.network_connect(network_name((i * 7919) % n), "cbox-" + std::to_string(i), "bench-box");
+    g_sink = g_sink + e.ip_address.size();
+  });
+  run("volume.attach", cfg.writes, [&](std::size_t i) {
+    const auto v = b.volume_attach(volume_name((i * 7919) % n), "vbox-" + std::to_string(i));
+    g_sink = g_sink + v.in_use_by.size();
+  });
+  // Images in the upper half, so the lower (least recently used) half, which
+  // has layout directories, is what evict removes.
+  run("image.get", cfg.reads, [&](std::size_t) {
+    const auto image = b.image_get(image_reference(n / 2 + rng.below(n - n / 2)));
+    if (!image) throw std::runtime_error("image.get found nothing");
+    g_sink = g_sink + image->size_bytes;
+  });
+  // Each evict lowers the cap by one image, so it evicts exactly one.
+  Limits evict_limits = cfg.writes;
+  evict_limits.max_ops = evict_ops > 3 ? evict_ops - 3 : 0;
+  std::size_t evicted = 0;
+  if (evict_limits.max_ops > 0) {
+    run("image.evict", evict_limits, [&](std::size_t) {
+      const auto refs = b.image_evict((n - evicted - 1) * kImageSize);
+      if (refs.size() != 1) {
+        throw std::runtime_error("evict removed " + std::to_string(refs.size()) + " images");
+      }
+      ++evicted;
+    });
+  }
+}
+
+// The three implementations return the same records for the same catalog.
+void check_agreement(std::size_t n, std::vector<std::string>& notes) {
+  TempDir tmp("agree");
+  CatalogSpec spec;
+  spec.networks = spec.volumes = spec.snapshots = spec.images = n;
+  std::map<Impl, std::unique_ptr<Backend>> backends;
+  for (Impl impl : {Impl::a3s, Impl::json_file, Impl::sqlite_raw}) {
+    const fs::path home = tmp.path() / std::string(impl_name(impl));
+    populate_home(impl, home, spec);
+    backends[impl] = open_backend(impl, home, Durability::full);
+  }
+  const auto expected = make_network(n / 3);
+  bool agree = true;
+  for (auto& [impl, b] : backends) {
+    const std::string name(impl_name(impl));
+    if (const auto got = b->network_get(expected.name); got != expected) {
+      notes.push_back("WARNING: " + name + " network.get differs from the fixture: " +
+                      (got ? a3s::store::to_json(*got).dump() : std::string("none")));
+      agree = false;
+    }
+    auto volumes = b->volume_list();
+    if (volumes.size() != n || volumes[n / 2].in_use_by != make_volume(n / 2, "").in_use_by ||
+        volumes[n / 2].labels != make_volume(n / 2, "").labels) {
+      notes.push_back("WARNING: " + name + " volume.list differs from the fixture");
+      agree = false;
+    }
+    if (b->supports("image.get")) {
+      const auto image = b->image_get(image_reference(n - 1));
+      const auto fixture = make_image(n - 1, "");
+      if (!image || image->digest != fixture.digest || image->size_bytes != fixture.size_bytes ||
+          image->pulled_at != fixture.pulled_at || image->last_used <= fixture.last_used) {
+        notes.push_back("WARNING: " + name + " image.get differs from the fixture");
+        agree = false;
+      }
+    }
+  }
+  if (agree) {
+    notes.push_back(
+        "agreement: a3s, json-file and sqlite-raw decode identical records from the same "
+        "fixtures (network.get, volume.list, image.get checked on " +
+        std::to_string(n) + " records)");
+  }
+}
+
+std::string fmt(double v, const char* spec = "%.2f") {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, spec, v);
+  return buf;
+}
+
+// The targets, judged from the rows.
+void print_targets(const Config& cfg, const std::vector<Row>& rows) {
+  std::cout << "\nTargets\n-------\n";
+  const auto ns = [&](const std::string& op, const std::string& impl, std::size_t n,
+                      const std::string& dur, int threads = 1) -> double {
+    const Row* r = find_row(rows, op, impl, n, dur, threads);
+    return r ? r->result.ns_per_op : 0;
+  };
+  const auto verdict = [](bool ok) { return ok ? "met   " : "MISSED"; };
+  const std::vector<std::string> durs = {"full", "normal"};
+
+  // 1. Mutations at 10,000 records, >= 100x faster than json-file.
+  std::cout << "1. at 10,000 records every mutation >= 100x faster than json-file:\n";
+  for (const auto& op : kOps) {
+    if (!kMutations.contains(op)) continue;
+    for (const auto& d : durs) {
+      const double a = ns(op, "a3s", 10000, d);
+      const double j = ns(op, "json-file", 10000, d);
+      if (a <= 0 || j <= 0) continue;
+      std::cout << "   " << verdict(j / a >= 100) << " " << op << " (" << d
+                << "): " << fmt(j / a, "%.0f") << "x"
+                << (op == "image.get" ? "  [get that marks the image used: a write]" : "") << "\n";
+    }
+  }
+  // 2. Gets within 1.5x of sqlite-raw.
+  std::cout << "2. every get within 1.5x of sqlite-raw (a3s ns / raw ns):\n";
+  for (const std::string op : {"network.get", "image.get"}) {
+    for (std::size_t n : cfg.sizes) {
+      for (const auto& d : durs) {
+        const double a = ns(op, "a3s", n, d);
+        const double r = ns(op, "sqlite-raw", n, d);
+        if (a <= 0 || r <= 0) continue;
+        std::cout << "   " << verdict(a / r <= 1.5) << " " << op << " " << n << " (" << d
+                  << "): " << fmt(a / r) << "x\n";
+      }
+    }
+  }
+  // 3. Growth 1,000 -> 100,000 (lists excepted).
+  const std::size_t lo = 1000;
+  const std::size_t hi =
+      std::find(cfg.sizes.begin(), cfg.sizes.end(), 100000) != cfg.sizes.end() ? 100000 : 10000;
+  std::cout << "3. a3s per-op cost " << lo << " -> " << hi << " records grows <= 1.5x (lists "
+            << "excepted)" << (hi != 100000 ? " [--quick: 100,000 not run, 10,000 shown]" : "")
+            << ":\n";
+  for (const auto& op : kOps) {
+    if (op == "volume.list") continue;
+    for (const auto& d : durs) {
+      const double a = ns(op, "a3s", lo, d);
+      const double b = ns(op, "a3s", hi, d);
+      if (a <= 0 || b <= 0) continue;
+      std::cout << "   " << verdict(b / a <= 1.5) << " " << op << " (" << d << "): " << fmt(b / a)
+                << "x\n";
+    }
+  }
+  // 4. Two threads.
+  std::cout << "4. a3s network.get with 2 threads >= 1.6x the 1-thread throughput:\n";
+  for (std::size_t n : cfg.sizes) {
+    for (const auto& d : durs) {
+      const double one = ns("network.get", "a3s", n, d, 1);
+      const double two = ns("network.get", "a3s", n, d, 2);
+      if (one <= 0 || two <= 0) continue;
+      std::cout << "   " << verdict(one / two >= 1.6) << " " << n << " (" << d
+                << "): " << fmt(one / two) << "x";
+      const double r1 = ns("network.get", "sqlite-raw", n, d, 1);
+      const double r2 = ns("network.get", "sqlite-raw", n, d, 2);
+      if (r1 > 0 && r2 > 0) std::cout << "  (sqlite-raw: " << fmt(r1 / r2) << "x)";
+      std::cout << "\n";
+    }
+  }
+  // 5. Cold CLI.
+  std::cout << "5. cold `a3s-store network ls` within 3x of the sqlite3 shell:\n";
+  const Row* cli = nullptr;
+  const Row* shell = nullptr;
+  for (const auto& r : rows) {
+    if (r.op == "cli.network_ls" && r.note.empty()) (r.impl == "a3s-store" ? cli : shell) = &r;
+  }
+  if (cli && shell) {
+    const double x = cli->result.ns_per_op / shell->result.ns_per_op;
+    std::cout << "   " << verdict(x <= 3) << " " << format_ns(cli->result.ns_per_op) << " ns vs "
+              << format_ns(shell->result.ns_per_op) << " ns: " << fmt(x) << "x\n";
+  } else {
+    std::cout << "   (not measured)\n";
+  }
+}
+
+int run_bench(Config cfg, const std::string& json_path, const fs::path& self) {
+  const auto started = Clock::now();
+  std::vector<Row> rows;
+  std::vector<std::string> notes;
+  std::fprintf(stderr, "bench: %s run, sizes:", cfg.quick ? "quick" : "full");
+  for (auto s : cfg.sizes) std::fprintf(stderr, " %zu", s);
+  std::fprintf(stderr, "\n");
+
+  check_agreement(100, notes);
+
+  for (std::size_t n : cfg.sizes) {
+    std::fprintf(stderr, "bench: %zu records\n", n);
+    if (wanted_impl(cfg, Impl::json_file)) {
+      run_catalog_ops(cfg, Impl::json_file, Durability::full, n, rows);
+    }
+    for (Durability d : {Durability::full, Durability::normal}) {
+      if (wanted_impl(cfg, Impl::sqlite_raw)) run_catalog_ops(cfg, Impl::sqlite_raw, d, n, rows);
+      if (wanted_impl(cfg, Impl::a3s)) run_catalog_ops(cfg, Impl::a3s, d, n, rows);
+    }
+    if (cfg.extras && (n == 1000 || n == 10000) && wanted(cfg, "network.connect")) {
+      std::fprintf(stderr, "  4 processes connecting\n");
+      if (wanted_impl(cfg, Impl::json_file)) {
+        rows.push_back(
+            run_multiprocess_connect(Impl::json_file, Durability::full, n, cfg.processes, 4));
+      }
+      for (Durability d : {Durability::full, Durability::normal}) {
+        if (wanted_impl(cfg, Impl::a3s)) {
+          rows.push_back(run_multiprocess_connect(Impl::a3s, d, n, cfg.processes, 4));
+        }
+      }
+    }
+  }
+  if (cfg.extras) {
+    std::fprintf(stderr, "bench: cold CLI on 10,000 networks\n");
+    for (auto& r : run_cold_cli(A3S_STORE_CLI, 10000, cfg.quick ? 5 : 9, notes)) {
+      rows.push_back(std::move(r));
+    }
+    std::fprintf(stderr, "bench: peak memory, network list of %zu\n", cfg.memory_records);
+    for (auto& r : run_memory(self, cfg.memory_records, notes)) rows.push_back(std::move(r));
+    if (cfg.quick) {
+      notes.push_back("memory: --quick measures 10,000 networks, not 100,000");
+    }
+  }
+
+  print_table(rows);
+
+  // Peak memory, in its own small table.
+  bool memory_header = false;
+  for (const auto& r : rows) {
+    if (r.op != "memory.network_list") continue;
+    if (!memory_header) {
+      std::cout << "\nPeak memory of a child process listing every network\n";
+      std::printf("%-12s %8s %14s %14s %14s\n", "impl", "records", "peak RSS KiB", "after open KiB",
+                  "list ns");
+      memory_header = true;
+    }
+    if (!r.note.empty()) {
+      std::printf("%-12s %8zu %s\n", r.impl.c_str(), r.records, r.note.c_str());
+    } else {
+      std::printf("%-12s %8zu %14ld %14ld %14s\n", r.impl.c_str(), r.records,
+                  r.extra.value("peak_rss_kb", 0L), r.extra.value("baseline_rss_kb", 0L),
+                  format_ns(r.result.ns_per_op).c_str());
+    }
+  }
+  std::fflush(stdout);
+  // The multi-process rows' throughput.
+  for (const auto& r : rows) {
+    if (r.concurrency == "process" && r.note.empty()) {
+      std::cout << "4 processes connect: " << r.impl << " " << r.records << " " << r.durability
+                << ": " << fmt(r.extra.value("ops_per_s", 0.0), "%.0f") << " ops/s, p99 "
+                << format_ns(r.result.p99_ns) << " ns, "
+                << (r.extra.value("verified", false) ? "no lost update, no shared IP"
+                                                     : "VERIFICATION FAILED")
+                << "\n";
+    }
+  }
+
+  print_targets(cfg, rows);
+
+  const double elapsed = std::chrono::duration<double>(Clock::now() - started).count();
+  notes.push_back(
+      "json-file has no 'normal' mode (the runtime always fsyncs): its rows say "
+      "'fsync' and both a3s durabilities are compared with them");
+  notes.push_back("limits: reads " + std::to_string(cfg.reads.max_ops) + " ops or " +
+                  fmt(std::chrono::duration<double>(cfg.reads.max_time).count(), "%.1f") +
+                  " s, writes " + std::to_string(cfg.writes.max_ops) + " ops or " +
+                  fmt(std::chrono::duration<double>(cfg.writes.max_time).count(), "%.1f") +
+                  " s, after up to 3 warm-up ops; image.evict at most min(" +
+                  std::to_string(cfg.evict_max) + ", records/2) ops");
+  std::cout << "\nNotes\n-----\n";
+  for (const auto& n : notes) std::cout << "- " << n << "\n";
+  std::cout << "- total run time " << fmt(elapsed, "%.1f") << " s\n";
+
+  if (!json_path.empty()) {
+    std::ofstream out(json_path);
+    out << rows_to_json(rows).dump(2) << "\n";
+    if (!out.flush()) {
+      std::cerr << "bench: cannot write " << json_path << "\n";
+      return 1;
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace bench
+
+int main(int argc, char** argv) {
+  using namespace bench;
+  CLI::App app{"Benchmark: a3s vs the runtime's JSON files vs hand-written SQLite", "bench"};
+  Config cfg;
+  std::string json_path;
+  std::vector<std::size_t> sizes;
+  std::vector<std::string> ops;
+  std::vector<std::string> impls;
+  bool no_extras = false;
+  std::size_t max_ops = 0;
+  std::string memory_child_home;
+  std::string memory_impl = "a3s";
+  std::string populate_dir;
+  app.add_flag("--quick", cfg.quick, "Catalog sizes 1,000 and 10,000 only; short limits");
+  app.add_option("--json", json_path, "Also write the rows as a JSON array to FILE")
+      ->type_name("FILE");
+  app.add_option("--sizes", sizes, "Catalog sizes (default 100 1000 10000 100000)");
+  app.add_option("--ops", ops, "Only these operations (for profiling)");
+  app.add_option("--impl", impls, "Only these implementations: a3s json-file sqlite-raw");
+  app.add_flag("--no-extras", no_extras, "Skip the thread, process, CLI and memory measurements");
+  app.add_option("--max-ops", max_ops, "Cap every loop at N ops (for profiling)");
+  app.add_option("--populate", populate_dir,
+                 "Only build an a3s home with --sizes networks (first size) in DIR, for profiling");
+  app.add_option("--memory-child", memory_child_home)->group("");
+  app.add_option("--memory-impl", memory_impl)->group("");
+  CLI11_PARSE(app, argc, argv);
+
+  spdlog::set_level(spdlog::level::warn);  // no per-open migration chatter
+  try {
+    if (!memory_child_home.empty()) return memory_child(memory_child_home, memory_impl);
+    if (!populate_dir.empty()) {
+      CatalogSpec spec;
+      spec.networks = sizes.empty() ? 10000 : sizes.front();
+      populate_home(Impl::a3s, populate_dir, spec);
+      return 0;
+    }
+    cfg.sizes = !sizes.empty() ? sizes
+                : cfg.quick    ? std::vector<std::size_t>{1000, 10000}
+                               : std::vector<std::size_t>{100, 1000, 10000, 100000};
+    for (std::size_t s : cfg.sizes) {
+      if (s < 10) throw std::runtime_error("catalog sizes must be at least 10");
+    }
+    cfg.ops.insert(ops.begin(), ops.end());
+    cfg.impls.insert(impls.begin(), impls.end());
+    cfg.extras = !no_extras;
+    cfg.reads = Limits{200000, cfg.quick ? 300ms : 1000ms};
+    cfg.writes = Limits{10000, cfg.quick ? 300ms : 1000ms};
+    cfg.processes = Limits{500, cfg.quick ? 500ms : 1000ms};
+    cfg.evict_max = cfg.quick ? 300 : 1000;
+    if (max_ops > 0) {
+      for (Limits* l : {&cfg.reads, &cfg.writes, &cfg.processes}) {
+        l->max_ops = std::min(l->max_ops, max_ops);
+        l->max_time = std::chrono::hours(1);
+      }
+    }
+    cfg.memory_records = cfg.quick ? 10000 : 100000;
+    return run_bench(cfg, json_path, fs::canonical("/proc/self/exe"));
+  } catch (const std::exception& e) {
+    std::cerr << "bench: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,32 @@
+// Measurements that run other processes (see procs.cpp).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "bench.hpp"
+#include "harness.hpp"
+
+namespace bench {
+
+// `processes` forked processes, each with its own backend, connect boxes to
+// one /16 network at once (a3s or json-file), each within `limits`. ns_per_op
+// is wall time / total ops; extra: ops_per_s, verified (every endpoint kept,
+// no IP shared).
+Row run_multiprocess_connect(Impl impl, Durability durability, std::size_t records,
+                             const Limits& limits, int processes);
+
+// Wall time of a cold `a3s-store network ls` on a `records`-network home vs
+// the sqlite3 shell selecting the same columns (median of `runs`).
+std::vector<Row> run_cold_cli(const fs::path& cli, std::size_t records, int runs,
+                              std::vector<std::string>& notes);
+
+// Peak RSS of a fresh child process listing every network of a
+// `records`-network home, for each implementation.
+std::vector<Row> run_memory(const fs::path& self, std::size_t records,
+                            std::vector<std::string>& notes);
+
+// The child side of run_memory: prints "baseline_kb peak_kb list_ns count".
+int memory_child(const fs::path& home, const std::string& impl);
+
+}  // namespace bench

@@ -1,0 +1,413 @@
+// `sqlite-raw`: the floor for this design. Hand-written sqlite3 C API calls on
+// the same schema with the same PRAGMAs (foreign_keys=ON, synchronous
+// FULL/NORMAL, journal_mode=WAL, busy_timeout 5000); every statement is
+// prepared once per connection and reused; reads decode rows straight into the
+// same record structs the engine returns (JSON columns parsed with
+// nlohmann::json), with no validation and no intermediate JSON document.
+#include <algorithm>
+#include <memory>
+#include <stdexcept>
+#include <type_traits>
+
+#include "bench.hpp"
+#include "sqlite_util.hpp"
+
+namespace bench {
+namespace {
+
+using nlohmann::json;
+namespace st = a3s::store;
+
+// "YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ" (the stored form of `time` fields).
+st::Timestamp parse_sortable(std::string_view t) {
+  using namespace std::chrono;
+  const auto num = [&](std::size_t pos, std::size_t len) {
+    int v = 0;
+    for (std::size_t k = pos; k < pos + len && k < t.size(); ++k) v = v * 10 + (t[k] - '0');
+    return v;
+  };
+  if (t.size() != 30) return st::parse_rfc3339(t, "time");
+  const sys_days day = year{num(0, 4)} / num(5, 2) / num(8, 2);
+  return st::Timestamp(day.time_since_epoch()) + hours(num(11, 2)) + minutes(num(14, 2)) +
+         seconds(num(17, 2)) + nanoseconds(num(20, 9));
+}
+
+st::StringMap parse_map(std::string_view text) { return json::parse(text).get<st::StringMap>(); }
+std::vector<std::string> parse_list(std::string_view text) {
+  return json::parse(text).get<std::vector<std::string>>();
+}
+
+std::vector<st::PolicyRule> parse_rules(const json& rules) {
+  std::vector<st::PolicyRule> out;
+  out.reserve(rules.size());
+  for (const auto& r : rules) {
+    st::PolicyRule rule;
+    rule.from = r.value("from", "*");
+    rule.to = r.value("to", "*");
+    if (auto p = r.find("ports"); p != r.end()) rule.ports = p->get<std::vector<std::uint16_t>>();
+    rule.protocol = r.value("protocol", "any");
+    rule.action = r.value("action", "allow");
+    out.push_back(std::move(rule));
+  }
+  return out;
+}
+
+st::NetworkPolicy parse_policy(std::string_view text) {
+  const json j = json::parse(text);
+  st::NetworkPolicy p;
+  p.isolation = j.value("isolation", "none");
+  if (auto in = j.find("ingress"); in != j.end()) p.ingress = parse_rules(*in);
+  if (auto out = j.find("egress"); out != j.end()) p.egress = parse_rules(*out);
+  return p;
+}
+
+json policy_json(const st::NetworkPolicy& p) {
+  const auto rules = [](const std::vector<st::PolicyRule>& rs) {
+    json out = json::array();
+    for (const auto& r : rs) {
+      out.push_back({{"from", r.from},
+                     {"to", r.to},
+                     {"ports", r.ports},
+                     {"protocol", r.protocol},
+                     {"action", r.action}});
+    }
+    return out;
+  };
+  return {{"isolation", p.isolation}, {"ingress", rules(p.ingress)}, {"egress", rules(p.egress)}};
+}
+
+class RawBackend final : public Backend {
+ public:
+  RawBackend(const fs::path& home, Durability durability)
+      : home_(home), durability_(durability), db_(open_db(home / "box.db", durability)) {}
+
+  std::optional<NetworkConfig> network_get(const std::string& name) override {
+    return read([&] {
+      std::optional<NetworkConfig> out;
+      net_get_.bind_ref(1, name);
+      if (net_get_.step()) {
+        out = decode_network(net_get_);
+        ep_get_.bind_ref(1, name);
+        while (ep_get_.step()) {
+          NetworkEndpoint e = decode_endpoint(ep_get_);
+          std::string key = e.box_id;
+          out->endpoints.emplace(std::move(key), std::move(e));
+        }
+        ep_get_.reset();
+      }
+      net_get_.reset();
+      return out;
+    });
+  }
+
+  void network_create(const NetworkConfig& n) override {
+    const std::string labels = json(n.labels).dump();
+    const std::string policy = policy_json(n.policy).dump();
+    write([&] {
+      net_insert_.bind_ref(1, n.name)
+          .bind_ref(2, n.subnet)
+          .bind_ref(3, n.gateway)
+          .bind_ref(4, n.driver)
+          .bind_ref(5, labels)
+          .bind_ref(6, n.created_at)
+          .bind_ref(7, policy);
+      net_insert_.run();
+      for (const auto& [box_id, e] : n.endpoints) insert_endpoint(n.name, e);
+      return 0;
+    });
+  }
+
+  NetworkEndpoint network_connect(const std::string& network, const std::string& box_id,
+                                  const std::string& box_name) override {
+    return write([&] {
+      net_addr_.bind_ref(1, network);
+      if (!net_addr_.step()) {
+        net_addr_.reset();
+        throw std::runtime_error("network not found");
+      }
+      const Subnet subnet = parse_subnet(net_addr_.text(0));
+      const auto gateway = parse_ipv4(net_addr_.text(1));
+      net_addr_.reset();
+      std::vector<std::uint32_t> used;
+      ep_taken_.bind_ref(1, network);
+      while (ep_taken_.step()) {
+        if (ep_taken_.text(0) == box_id) {
+          ep_taken_.reset();
+          throw std::runtime_error("box already connected");
+        }
+        if (auto ip = parse_ipv4(ep_taken_.text(1))) used.push_back(*ip);
+      }
+      ep_taken_.reset();
+      const auto ip = lowest_free(subnet, std::move(used), gateway);
+      if (!ip) throw std::runtime_error("network exhausted");
+      NetworkEndpoint endpoint{box_id, box_name, format_ipv4(*ip), mac_for(*ip), {}};
+      insert_endpoint(network, endpoint);
+      return endpoint;
+    });
+  }
+
+  std::vector<NetworkConfig> network_list() override {
+    return read([&] {
+      std::vector<NetworkConfig> out;
+      while (net_all_.step()) out.push_back(decode_network(net_all_));
+      net_all_.reset();
+      auto record = out.begin();
+      while (ep_all_.step()) {
+        const std::string_view network = ep_all_.text(5);
+        while (record != out.end() && record->name < network) ++record;
+        if (record == out.end()) break;
+        NetworkEndpoint e = decode_endpoint(ep_all_);
+        std::string key = e.box_id;
+        record->endpoints.emplace(std::move(key), std::move(e));
+      }
+      ep_all_.reset();
+      return out;
+    });
+  }
+
+  VolumeConfig volume_attach(const std::string& name, const std::string& box_id) override {
+    return write([&] {
+      VolumeConfig v = load_volume(name);
+      if (std::find(v.in_use_by.begin(), v.in_use_by.end(), box_id) == v.in_use_by.end()) {
+        user_insert_.bind_ref(1, name).bind_ref(2, box_id);
+        user_insert_.run();
+        v.in_use_by.push_back(box_id);
+      }
+      return v;
+    });
+  }
+
+  std::vector<VolumeConfig> volume_list() override {
+    return read([&] {
+      std::vector<VolumeConfig> out;
+      while (vol_all_.step()) out.push_back(decode_volume(vol_all_));
+      vol_all_.reset();
+      auto record = out.begin();
+      while (users_all_.step()) {
+        const std::string_view volume = users_all_.text(0);
+        while (record != out.end() && record->name < volume) ++record;
+        if (record == out.end()) break;
+        record->in_use_by.push_back(users_all_.str(1));
+      }
+      users_all_.reset();
+      return out;
+    });
+  }
+
+  std::uint64_t snapshot_count() override { return scalar(snap_count_); }
+  std::uint64_t snapshot_total_size() override { return scalar(snap_total_); }
+
+  // get marks the image used: one UPDATE ... RETURNING in autocommit.
+  std::optional<StoredImage> image_get(const std::string& reference) override {
+    const std::string now = st::format_rfc3339_sortable(st::now());
+    std::optional<StoredImage> out;
+    img_touch_.bind_ref(1, now).bind_ref(2, reference);
+    if (img_touch_.step()) out = decode_image(img_touch_);
+    img_touch_.reset();
+    return out;
+  }
+
+  std::vector<std::string> image_evict(std::uint64_t max_size_bytes) override {
+    std::vector<std::string> layouts;
+    auto evicted = write([&] {
+      std::vector<std::string> refs;
+      auto total = static_cast<std::uint64_t>(scalar(img_total_));
+      while (total > max_size_bytes) {
+        if (!img_oldest_.step()) {
+          img_oldest_.reset();
+          break;
+        }
+        std::string reference = img_oldest_.str(0);
+        const std::string digest = img_oldest_.str(1);
+        const auto size = static_cast<std::uint64_t>(img_oldest_.int64(2));
+        std::string path = img_oldest_.str(3);
+        img_oldest_.reset();
+        img_delete_.bind_ref(1, reference);
+        img_delete_.run();
+        img_digest_used_.bind_ref(1, digest);
+        const bool still_used = img_digest_used_.step();
+        img_digest_used_.reset();
+        if (!still_used) {
+          total -= size;
+          layouts.push_back(std::move(path));
+        }
+        refs.push_back(std::move(reference));
+      }
+      return refs;
+    });
+    for (const auto& dir : layouts) {  // files after the rows
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+    }
+    return evicted;
+  }
+
+  std::unique_ptr<Backend> for_another_thread() override {
+    return std::make_unique<RawBackend>(home_, durability_);
+  }
+
+ private:
+  static std::unique_ptr<Db> open_db(const fs::path& path, Durability durability) {
+    auto db = std::make_unique<Db>(path.string());
+    sqlite3_busy_timeout(db->get(), 5000);
+    db->exec("PRAGMA foreign_keys = ON");
+    db->exec(durability == Durability::full ? "PRAGMA synchronous = FULL"
+                                            : "PRAGMA synchronous = NORMAL");
+    if (db->query_text("PRAGMA journal_mode = WAL") != "wal") {
+      throw std::runtime_error("WAL refused");
+    }
+    return db;
+  }
+
+  template <class F>
+  std::invoke_result_t<F&> in_transaction(Stmt& begin, F&& body) {
+    begin.run();
+    try {
+      auto result = body();
+      commit_.run();
+      return result;
+    } catch (...) {
+      try {
+        rollback_.run();
+      } catch (const SqliteError&) {
+        // already rolled back
+      }
+      throw;
+    }
+  }
+  template <class F>
+  std::invoke_result_t<F&> read(F&& body) {
+    return in_transaction(begin_, std::forward<F>(body));
+  }
+  template <class F>
+  std::invoke_result_t<F&> write(F&& body) {
+    return in_transaction(begin_immediate_, std::forward<F>(body));
+  }
+
+  static std::uint64_t scalar(Stmt& s) {
+    const auto v = s.step() ? static_cast<std::uint64_t>(s.int64(0)) : 0;
+    s.reset();
+    return v;
+  }
+
+  static NetworkConfig decode_network(const Stmt& row) {
+    NetworkConfig n;
+    n.name = row.str(0);
+    n.subnet = row.str(1);
+    n.gateway = row.str(2);
+    n.driver = row.str(3);
+    n.labels = parse_map(row.text(4));
+    n.created_at = row.str(5);
+    n.policy = parse_policy(row.text(6));
+    return n;
+  }
+
+  static NetworkEndpoint decode_endpoint(const Stmt& row) {
+    return NetworkEndpoint{row.str(0), row.str(1), row.str(2), row.str(3), parse_list(row.text(4))};
+  }
+
+  static VolumeConfig decode_volume(const Stmt& row) {
+    VolumeConfig v;
+    v.name = row.str(0);
+    v.driver = row.str(1);
+    v.mount_point = row.str(2);
+    v.labels = parse_map(row.text(3));
+    v.size_limit = static_cast<std::uint64_t>(row.int64(4));
+    v.created_at = row.str(5);
+    return v;
+  }
+
+  static StoredImage decode_image(const Stmt& row) {
+    return StoredImage{row.str(0),
+                       row.str(1),
+                       static_cast<std::uint64_t>(row.int64(2)),
+                       parse_sortable(row.text(3)),
+                       parse_sortable(row.text(4)),
+                       row.str(5)};
+  }
+
+  VolumeConfig load_volume(const std::string& name) {
+    vol_get_.bind_ref(1, name);
+    if (!vol_get_.step()) {
+      vol_get_.reset();
+      throw std::runtime_error("volume not found");
+    }
+    VolumeConfig v = decode_volume(vol_get_);
+    vol_get_.reset();
+    users_get_.bind_ref(1, name);
+    while (users_get_.step()) v.in_use_by.push_back(users_get_.str(0));
+    users_get_.reset();
+    return v;
+  }
+
+  void insert_endpoint(const std::string& network, const NetworkEndpoint& e) {
+    const std::string aliases = json(e.aliases).dump();
+    ep_insert_.bind_ref(1, network)
+        .bind_ref(2, e.box_id)
+        .bind_ref(3, e.box_name)
+        .bind_ref(4, e.ip_address)
+        .bind_ref(5, e.mac_address)
+        .bind_ref(6, aliases);
+    ep_insert_.run();
+  }
+
+  fs::path home_;
+  Durability durability_;
+  std::unique_ptr<Db> db_;
+  Stmt begin_{*db_, "BEGIN"};
+  Stmt begin_immediate_{*db_, "BEGIN IMMEDIATE"};
+  Stmt commit_{*db_, "COMMIT"};
+  Stmt rollback_{*db_, "ROLLBACK"};
+  Stmt net_get_{*db_,
+                "SELECT name, subnet, gateway, driver, labels, created_at, policy FROM networks "
+                "WHERE name = ?"};
+  Stmt ep_get_{*db_,
+               "SELECT box_id, box_name, ip_address, mac_address, aliases FROM network_endpoints "
+               "WHERE network = ? ORDER BY box_id"};
+  Stmt net_all_{*db_,
+                "SELECT name, subnet, gateway, driver, labels, created_at, policy FROM networks "
+                "ORDER BY name"};
+  Stmt ep_all_{*db_,
+               "SELECT box_id, box_name, ip_address, mac_address, aliases, network "
+               "FROM network_endpoints ORDER BY network, box_id"};
+  Stmt net_insert_{*db_,
+                   "INSERT INTO networks (name, subnet, gateway, driver, labels, created_at, "
+                   "policy) VALUES (?, ?, ?, ?, ?, ?, ?)"};
+  Stmt net_addr_{*db_, "SELECT subnet, gateway FROM networks WHERE name = ?"};
+  Stmt ep_taken_{*db_, "SELECT box_id, ip_address FROM network_endpoints WHERE network = ?"};
+  Stmt ep_insert_{*db_,
+                  "INSERT INTO network_endpoints (network, box_id, box_name, ip_address, "
+                  "mac_address, aliases) VALUES (?, ?, ?, ?, ?, ?)"};
+  Stmt vol_get_{*db_,
+                "SELECT name, driver, mount_point, labels, size_limit, created_at FROM volumes "
+                "WHERE name = ?"};
+  Stmt users_get_{*db_, "SELECT box_id FROM volume_users WHERE volume = ? ORDER BY position"};
+  Stmt vol_all_{*db_,
+                "SELECT name, driver, mount_point, labels, size_limit, created_at FROM volumes "
+                "ORDER BY name"};
+  Stmt users_all_{*db_, "SELECT volume, box_id FROM volume_users ORDER BY volume, position"};
+  Stmt user_insert_{*db_,
+                    "INSERT INTO volume_users (volume, box_id, position) VALUES (?1, ?2, "
+                    "(SELECT coalesce(max(position), 0) + 1 FROM volume_users WHERE volume = ?1))"};
+  Stmt snap_count_{*db_, "SELECT count(*) FROM snapshots"};
+  Stmt snap_total_{*db_, "SELECT coalesce(sum(size_bytes), 0) FROM snapshots"};
+  Stmt img_touch_{*db_,
+                  "UPDATE images SET last_used = ? WHERE reference = ? "
+                  "RETURNING reference, digest, size_bytes, pulled_at, last_used, path"};
+  Stmt img_total_{*db_,
+                  "SELECT coalesce(sum(size_bytes), 0) FROM "
+                  "(SELECT max(size_bytes) AS size_bytes FROM images GROUP BY digest)"};
+  Stmt img_oldest_{*db_,
+                   "SELECT reference, digest, size_bytes, path FROM images "
+                   "ORDER BY last_used, reference LIMIT 1"};
+  Stmt img_delete_{*db_, "DELETE FROM images WHERE reference = ?"};
+  Stmt img_digest_used_{*db_, "SELECT 1 FROM images WHERE digest = ? LIMIT 1"};
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> open_raw(const fs::path& home, Durability durability) {
+  return std::make_unique<RawBackend>(home, durability);
+}
+
+}  // namespace bench
