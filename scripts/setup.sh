@@ -23,5 +23,9 @@ BUILD_DIR=${BUILD_DIR:-build}
 if [ ! -f "$BUILD_DIR/build.ninja" ]; then
   meson setup "$BUILD_DIR" --buildtype=release -Dtests=true >/dev/null
 fi
-ninja -C "$BUILD_DIR" >/dev/null
+if ! ninja -C "$BUILD_DIR" >"$BUILD_DIR/ninja.log" 2>&1; then
+  grep -E -B2 -A12 'error|FAILED' "$BUILD_DIR/ninja.log" | head -n 80
+  echo "build failed (full log: $BUILD_DIR/ninja.log)" >&2
+  exit 1
+fi
 echo "built: $BUILD_DIR/tools/a3s-store/a3s-store"
