@@ -2,9 +2,7 @@
 // snapshot and image commands, run as a separate process.
 #include <cctype>
 #include <cstdint>
-#include <cstdlib>
 #include <filesystem>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,67 +10,18 @@
 #include <nlohmann/json.hpp>
 
 #include "a3s/store/records.hpp"
+#include "cli_home.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
-using a3s::test::CommandResult;
+using a3s::test::empty_or_missing;
+using a3s::test::regular_file_bytes;
+using a3s::test::ScopedEnv;
 using a3s::test::TempDir;
+using Home = a3s::test::CliHome;
 using nlohmann::json;
 
 namespace {
-
-// A temporary home; every command runs with `--home <it>` first.
-struct Home {
-  TempDir dir;
-
-  fs::path path() const { return dir.path(); }
-  fs::path db() const { return dir.path() / "box.db"; }
-
-  CommandResult run(std::vector<std::string> args) const {
-    args.insert(args.begin(), {"--home", path().string()});
-    return a3s::test::run_cli(args);
-  }
-
-  // Runs with --json, requires success and returns the parsed output.
-  json run_json(std::vector<std::string> args) const {
-    args.insert(args.begin(), "--json");
-    const auto r = run(args);
-    INFO("stderr: " << r.err);
-    REQUIRE(r.exit_code == 0);
-    return json::parse(r.out);
-  }
-
-  // Runs, requires exit code 1 and an `error: ...` line containing `needle`.
-  void fails(std::vector<std::string> args, const std::string& needle) const {
-    const auto r = run(args);
-    INFO("stdout: " << r.out << "\nstderr: " << r.err);
-    CHECK(r.exit_code == 1);
-    CHECK(r.out.empty());
-    CHECK(r.err.rfind("error: ", 0) == 0);
-    CHECK(r.err.find(needle) != std::string::npos);
-    CHECK(r.err.find("terminate called") == std::string::npos);
-  }
-
-  // Runs, requires exit code 2 (usage error) and stderr containing `needle`.
-  void usage_error(std::vector<std::string> args, const std::string& needle = "") const {
-    const auto r = run(args);
-    INFO("stdout: " << r.out << "\nstderr: " << r.err);
-    CHECK(r.exit_code == 2);
-    CHECK(r.err.find(needle) != std::string::npos);
-  }
-};
-
-bool empty_or_missing(const fs::path& dir) { return !fs::exists(dir) || fs::is_empty(dir); }
-
-// Bytes of the regular files under `root` (what the stores record as
-// size_bytes), symlinks not followed.
-std::uint64_t bytes_under(const fs::path& root) {
-  std::uint64_t total = 0;
-  for (const auto& entry : fs::recursive_directory_iterator(root)) {
-    if (entry.is_regular_file() && !entry.is_symlink()) total += entry.file_size();
-  }
-  return total;
-}
 
 // Writes `text` to `path`, creating its parent directories.
 void write(const fs::path& path, const std::string& text) {
@@ -83,28 +32,6 @@ void write(const fs::path& path, const std::string& text) {
 a3s::store::Timestamp time_of(const json& value) {
   return a3s::store::parse_rfc3339(value.get<std::string>(), "test");
 }
-
-// Sets an environment variable for the scope, restoring the old value.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const std::string& value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    ::setenv(name, value.c_str(), 1);
-  }
-  ~ScopedEnv() {
-    if (old_) {
-      ::setenv(name_, old_->c_str(), 1);
-    } else {
-      ::unsetenv(name_);
-    }
-  }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
 
 fs::path legacy_home() { return a3s::test::fixtures_dir() / "legacy-home-small"; }
 
@@ -169,7 +96,7 @@ TEST_CASE("snapshot save with flags, ls, inspect and rm", "[cli][snapshot]") {
   Home home;
   TempDir src;
   const auto rootfs = make_rootfs(src.path() / "rootfs", 100);
-  const auto expected_size = bytes_under(rootfs);
+  const auto expected_size = regular_file_bytes(rootfs);
   REQUIRE(expected_size == 104);
 
   const auto before = a3s::store::now();
@@ -193,7 +120,7 @@ TEST_CASE("snapshot save with flags, ls, inspect and rm", "[cli][snapshot]") {
   CHECK(a3s::test::read_file(copy / "data.bin") == std::string(100, 'x'));
   CHECK(a3s::test::read_file(copy / "etc" / "hostname") == "box\n");
   CHECK(fs::is_directory(copy / "empty"));
-  CHECK(bytes_under(copy) == expected_size);
+  CHECK(regular_file_bytes(copy) == expected_size);
 
   auto args = save_args(rootfs, "s2");
   args.insert(args.end(), {"--vcpus", "4", "--memory-mb", "2048", "--description", "second"});
@@ -236,7 +163,7 @@ TEST_CASE("snapshot save with flags, ls, inspect and rm", "[cli][snapshot]") {
     CHECK_FALSE(fs::exists(home.path() / "snapshots" / "s1"));
     CHECK(fs::is_directory(home.path() / "snapshots" / "s2" / "rootfs"));
     CHECK(home.run_json({"snapshot", "ls"}) == json::array({second}));
-    home.fails({"snapshot", "inspect", "s1"}, "snapshot 's1' not found");
+    home.fails_quietly({"snapshot", "inspect", "s1"}, "snapshot 's1' not found");
     const auto r = home.run({"snapshot", "rm", "s1"});
     CHECK(r.exit_code == 1);
     CHECK(r.err == "error: snapshot 's1' not found\n");
@@ -246,7 +173,7 @@ TEST_CASE("snapshot save with flags, ls, inspect and rm", "[cli][snapshot]") {
   SECTION("a taken ID is refused and the first snapshot kept") {
     TempDir other;
     const auto other_rootfs = make_rootfs(other.path() / "rootfs", 7);
-    home.fails(save_args(other_rootfs, "s1"), "'s1'");
+    home.fails_quietly(save_args(other_rootfs, "s1"), "'s1'");
     CHECK(home.run_json({"snapshot", "inspect", "s1"}) == saved);
     CHECK(a3s::test::read_file(copy / "data.bin") == std::string(100, 'x'));
   }
@@ -256,7 +183,7 @@ TEST_CASE("snapshot save --metadata keeps the record and recomputes the size", "
   Home home;
   const auto dir = legacy_home() / "snapshots" / "snap-001";
   const auto file_json = json::parse(a3s::test::read_file(dir / "metadata.json"));
-  const auto rootfs_bytes = bytes_under(dir / "rootfs");
+  const auto rootfs_bytes = regular_file_bytes(dir / "rootfs");
   REQUIRE(rootfs_bytes == 31);
   REQUIRE(file_json["size_bytes"] != rootfs_bytes);  // so the recomputation shows
 
@@ -300,9 +227,9 @@ TEST_CASE("snapshot save --metadata keeps the record and recomputes the size", "
   }
 
   SECTION("a taken ID is refused") {
-    home.fails({"snapshot", "save", "--rootfs", (dir / "rootfs").string(), "--metadata",
-                (dir / "metadata.json").string()},
-               "'snap-001'");
+    home.fails_quietly({"snapshot", "save", "--rootfs", (dir / "rootfs").string(), "--metadata",
+                        (dir / "metadata.json").string()},
+                       "'snap-001'");
     CHECK(home.run_json({"snapshot", "ls"}) == json::array({saved}));
   }
 }
@@ -317,31 +244,31 @@ TEST_CASE("snapshot save --metadata refuses unreadable and invalid files", "[cli
   };
 
   const auto missing = tmp.path() / "missing.json";
-  home.fails(save(missing), missing.string());
+  home.fails_quietly(save(missing), missing.string());
 
   const auto bad_json = tmp.path() / "bad.json";
   write(bad_json, "{\"id\": \"s1\", ");
-  home.fails(save(bad_json), bad_json.string());
+  home.fails_quietly(save(bad_json), bad_json.string());
 
   const auto empty = tmp.path() / "empty.json";
   write(empty, "");
-  home.fails(save(empty), empty.string());
+  home.fails_quietly(save(empty), empty.string());
 
   const auto not_object = tmp.path() / "array.json";
   write(not_object, "[1, 2]");
-  home.fails(save(not_object), not_object.string());
+  home.fails_quietly(save(not_object), not_object.string());
 
   auto record = json::parse(
       a3s::test::read_file(write_metadata(tmp.path() / "good.json", "s1", "2024-01-01T00:00:00Z")));
   record.erase("image");
   const auto no_image = tmp.path() / "no-image.json";
   write(no_image, record.dump());
-  home.fails(save(no_image), no_image.string());
-  home.fails(save(no_image), "image");
+  home.fails_quietly(save(no_image), no_image.string());
+  home.fails_quietly(save(no_image), "image");
 
   const auto directory = tmp.path() / "dir.json";
   fs::create_directories(directory);
-  home.fails(save(directory), directory.string());
+  home.fails_quietly(save(directory), directory.string());
 
   CHECK(home.run_json({"snapshot", "ls"}) == json::array());
   CHECK(empty_or_missing(home.path() / "snapshots"));
@@ -357,11 +284,12 @@ TEST_CASE("snapshot save refuses unsafe IDs and writes nothing", "[cli][snapshot
   const std::vector<std::string> bad_ids = {"../x", "a/b", "", "..", ".x", std::string(129, 'n')};
   for (const auto& id : bad_ids) {
     INFO("id: '" << id << "'");
-    home.fails(save_args(rootfs, id), "");
+    home.fails_quietly(save_args(rootfs, id), "");
     const auto file = write_metadata(tmp.path() / "meta.json", id, "2024-01-01T00:00:00Z");
-    home.fails({"snapshot", "save", "--rootfs", rootfs.string(), "--metadata", file.string()}, "");
-    home.fails({"snapshot", "inspect", "--", id}, "");
-    home.fails({"snapshot", "rm", "--", id}, "");
+    home.fails_quietly(
+        {"snapshot", "save", "--rootfs", rootfs.string(), "--metadata", file.string()}, "");
+    home.fails_quietly({"snapshot", "inspect", "--", id}, "");
+    home.fails_quietly({"snapshot", "rm", "--", id}, "");
   }
   CHECK(home.run_json({"snapshot", "ls"}) == json::array());
   CHECK(empty_or_missing(home.path() / "snapshots"));
@@ -510,7 +438,7 @@ TEST_CASE("image put, ls, inspect and rm", "[cli][image]") {
   const auto nginx = home.run_json({"image", "put", kNginx, kNginxDigest, layout(kNginxHex)});
   CHECK(nginx["reference"] == kNginx);
   CHECK(nginx["digest"] == kNginxDigest);
-  CHECK(nginx["size_bytes"] == bytes_under(layout(kNginxHex)));
+  CHECK(nginx["size_bytes"] == regular_file_bytes(layout(kNginxHex)));
   CHECK(nginx["size_bytes"] == 2112);
   CHECK(nginx["pulled_at"] == nginx["last_used"]);
   CHECK(time_of(nginx["pulled_at"]) >= before);
@@ -518,7 +446,7 @@ TEST_CASE("image put, ls, inspect and rm", "[cli][image]") {
   CHECK(fs::equivalent(nginx["path"].get<std::string>(), copy));
   CHECK(a3s::test::read_file(copy / "oci-layout") ==
         a3s::test::read_file(fs::path(layout(kNginxHex)) / "oci-layout"));
-  CHECK(bytes_under(copy) == 2112);
+  CHECK(regular_file_bytes(copy) == 2112);
 
   const auto stable =
       home.run_json({"image", "put", kNginxStable, kNginxDigest, layout(kNginxHex)});
@@ -553,8 +481,8 @@ TEST_CASE("image put, ls, inspect and rm", "[cli][image]") {
     CHECK(r.err == "error: image 'docker.io/library/redis:7' not found\n");
     CHECK(r.out.empty());
     const auto absent = "sha256:" + std::string(64, 'a');
-    home.fails({"image", "inspect", absent}, absent);
-    home.fails({"image", "inspect", "sha256:XYZ"}, "");
+    home.fails_quietly({"image", "inspect", absent}, absent);
+    home.fails_quietly({"image", "inspect", "sha256:XYZ"}, "");
   }
 
   SECTION("rm of a reference keeps a layout still referenced") {
@@ -562,8 +490,8 @@ TEST_CASE("image put, ls, inspect and rm", "[cli][image]") {
     CHECK(fs::is_directory(copy));
     CHECK(references_of(home.run_json({"image", "ls"})) ==
           std::vector<std::string>{kAlpine, kNginxStable});
-    home.fails({"image", "inspect", kNginx}, kNginx);
-    home.fails({"image", "rm", kNginx}, kNginx);
+    home.fails_quietly({"image", "inspect", kNginx}, kNginx);
+    home.fails_quietly({"image", "rm", kNginx}, kNginx);
 
     const auto r = home.run({"image", "rm", kNginxStable});
     CHECK(r.exit_code == 0);
@@ -578,7 +506,7 @@ TEST_CASE("image put, ls, inspect and rm", "[cli][image]") {
     for (const auto& image : removed) CHECK(image["digest"] == kNginxDigest);
     CHECK_FALSE(fs::exists(copy));
     CHECK(home.run_json({"image", "ls"}) == json::array({alpine}));
-    home.fails({"image", "rm", kNginxDigest}, kNginxDigest);
+    home.fails_quietly({"image", "rm", kNginxDigest}, kNginxDigest);
     CHECK(fs::is_directory(home.path() / "images" / "sha256" / kAlpineHex));
   }
 
@@ -612,24 +540,24 @@ TEST_CASE("image put refuses bad digests, references and sources, writing nothin
                                                      "sha256:" + kAlpineHex + "0",
                                                      "sha512:" + kAlpineHex, kAlpineHex, ""}) {
     INFO("digest: '" << digest << "'");
-    home.fails({"image", "put", kAlpine, digest, source}, "");
+    home.fails_quietly({"image", "put", kAlpine, digest, source}, "");
   }
   for (const auto& reference : std::vector<std::string>{"", "a\nb", std::string(257, 'r')}) {
     INFO("reference: '" << reference << "'");
-    home.fails({"image", "put", "--", reference, kAlpineDigest, source}, "");
+    home.fails_quietly({"image", "put", "--", reference, kAlpineDigest, source}, "");
   }
   const auto missing = tmp.path() / "missing";
-  home.fails({"image", "put", kAlpine, kAlpineDigest, missing.string()}, "");
+  home.fails_quietly({"image", "put", kAlpine, kAlpineDigest, missing.string()}, "");
   write(tmp.path() / "file", "not a directory");
-  home.fails({"image", "put", kAlpine, kAlpineDigest, (tmp.path() / "file").string()}, "");
+  home.fails_quietly({"image", "put", kAlpine, kAlpineDigest, (tmp.path() / "file").string()}, "");
 
   CHECK(home.run_json({"image", "ls"}) == json::array());
   CHECK(empty_or_missing(home.path() / "images"));
   CHECK_FALSE(fs::exists(home.path() / "x"));
   CHECK_FALSE(fs::exists(home.path() / "images" / "x"));
 
-  home.fails({"image", "rm", "sha256:../x"}, "");
-  home.fails({"image", "rm", "docker.io/library/alpine:latest"}, "alpine:latest");
+  home.fails_quietly({"image", "rm", "sha256:../x"}, "");
+  home.fails_quietly({"image", "rm", "docker.io/library/alpine:latest"}, "alpine:latest");
 }
 
 TEST_CASE("image evict with --max-size", "[cli][image]") {
@@ -681,7 +609,7 @@ TEST_CASE("image evict takes its default cap from A3S_IMAGE_CACHE_SIZE", "[cli][
   }
   {
     ScopedEnv env("A3S_IMAGE_CACHE_SIZE", "lots");
-    home.fails({"image", "evict"}, "A3S_IMAGE_CACHE_SIZE");
+    home.fails_quietly({"image", "evict"}, "A3S_IMAGE_CACHE_SIZE");
   }
   CHECK(home.run_json({"image", "ls"}) == json::array());
   CHECK(empty_or_missing(home.path() / "images" / "sha256"));

@@ -1,87 +1,24 @@
 // The a3s-store command-line tool (SPEC §7): network, volume and migrate
 // commands, global options, exit codes and output, run as a separate process.
 #include <cstdint>
-#include <cstdlib>
 #include <filesystem>
-#include <optional>
 #include <string>
 #include <vector>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "cli_home.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
-using a3s::test::CommandResult;
+using a3s::test::empty_or_missing;
+using a3s::test::ScopedEnv;
 using a3s::test::TempDir;
+using Home = a3s::test::CliHome;
 using nlohmann::json;
 
 namespace {
-
-// A temporary home; every command runs with `--home <it>` first.
-struct Home {
-  TempDir dir;
-
-  fs::path path() const { return dir.path(); }
-  fs::path db() const { return dir.path() / "box.db"; }
-
-  CommandResult run(std::vector<std::string> args) const {
-    args.insert(args.begin(), {"--home", path().string()});
-    return a3s::test::run_cli(args);
-  }
-
-  // Runs with --json, requires success and returns the parsed output.
-  json run_json(std::vector<std::string> args) const {
-    args.insert(args.begin(), "--json");
-    const auto r = run(args);
-    INFO("stderr: " << r.err);
-    REQUIRE(r.exit_code == 0);
-    return json::parse(r.out);
-  }
-
-  // Runs, requires exit code 1 and an `error: ...` line containing `needle`.
-  void fails(std::vector<std::string> args, const std::string& needle) const {
-    const auto r = run(args);
-    INFO("stdout: " << r.out << "\nstderr: " << r.err);
-    CHECK(r.exit_code == 1);
-    CHECK(r.err.rfind("error: ", 0) == 0);
-    CHECK(r.err.find(needle) != std::string::npos);
-    CHECK(r.err.find("terminate called") == std::string::npos);
-  }
-
-  // Runs, requires exit code 2 (usage error) and stderr containing `needle`.
-  void usage_error(std::vector<std::string> args, const std::string& needle = "") const {
-    const auto r = run(args);
-    INFO("stdout: " << r.out << "\nstderr: " << r.err);
-    CHECK(r.exit_code == 2);
-    CHECK(r.err.find(needle) != std::string::npos);
-  }
-};
-
-bool empty_or_missing(const fs::path& dir) { return !fs::exists(dir) || fs::is_empty(dir); }
-
-// Sets an environment variable for the scope, restoring the old value.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const std::string& value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    ::setenv(name, value.c_str(), 1);
-  }
-  ~ScopedEnv() {
-    if (old_) {
-      ::setenv(name_, old_->c_str(), 1);
-    } else {
-      ::unsetenv(name_);
-    }
-  }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
 
 const std::vector<std::string> kBadNames = {"a/b", "..", "", std::string(129, 'n'), ".x", "-x"};
 

@@ -61,7 +61,9 @@ bool has_snapshot(Store& s, const char* id) { return s.snapshots().get(id).has_v
 
 std::vector<Scenario> scenarios() {
   auto nothing = [](Store&, const fs::path&) {};
-  auto save_s1 = [](Store& s, const fs::path& tree) { s.snapshots().save(snapshot("s1", 1), tree); };
+  auto save_s1 = [](Store& s, const fs::path& tree) {
+    s.snapshots().save(snapshot("s1", 1), tree);
+  };
   auto save_three = [](Store& s, const fs::path& tree) {
     for (int i = 1; i <= 3; ++i) s.snapshots().save(snapshot("s" + std::to_string(i), i), tree);
   };

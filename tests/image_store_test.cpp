@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
-#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <limits>
@@ -28,33 +27,14 @@
 #include "home_check.hpp"
 #include "migration_engine.hpp"
 #include "owned_files.hpp"
+#include "store_assertions.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
 namespace st = a3s::store;
+using a3s::test::entries;
+using a3s::test::ScopedEnv;
 using a3s::test::TempDir;
-
-namespace Catch {
-template <>
-struct StringMaker<st::StoredImage> {
-  static std::string convert(const st::StoredImage& i) { return st::to_json(i).dump(); }
-};
-}  // namespace Catch
-
-// Runs `expr`, which must throw a3s::store::Error with `expected_code` and a
-// message containing `fragment`.
-#define REQUIRE_STORE_ERROR(expr, expected_code, fragment)                                       \
-  do {                                                                                           \
-    bool thrown_ = false;                                                                        \
-    try {                                                                                        \
-      (void)(expr);                                                                              \
-    } catch (const st::Error& e_) {                                                              \
-      thrown_ = true;                                                                            \
-      CHECK(std::string(st::to_string(e_.code())) == std::string(st::to_string(expected_code))); \
-      CHECK_THAT(std::string(e_.what()), Catch::Contains(std::string(fragment)));                \
-    }                                                                                            \
-    REQUIRE(thrown_);                                                                            \
-  } while (false)
 
 namespace {
 
@@ -108,17 +88,6 @@ std::uint64_t make_layout(const fs::path& dir, std::size_t blob_bytes, char fill
   return oci_layout.size() + index.size() + blob.size() + config.size();
 }
 
-// Names of the entries of `dir` (none if it does not exist).
-Names entries(const fs::path& dir) {
-  Names names;
-  if (!fs::exists(dir)) return names;
-  for (const auto& entry : fs::directory_iterator(dir)) {
-    names.push_back(entry.path().filename().string());
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
 Names references_of(const std::vector<st::StoredImage>& images) {
   Names names;
   for (const auto& i : images) names.push_back(i.reference);
@@ -133,32 +102,6 @@ ino_t inode_of(const fs::path& path) {
 
 // Lets the clock move so a later last_used is strictly later.
 void tick() { std::this_thread::sleep_for(std::chrono::milliseconds(2)); }
-
-// Sets an environment variable for one scope.
-class EnvVar {
- public:
-  EnvVar(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    if (value != nullptr) {
-      ::setenv(name, value, 1);
-    } else {
-      ::unsetenv(name);
-    }
-  }
-  ~EnvVar() {
-    if (old_) {
-      ::setenv(name_, old_->c_str(), 1);
-    } else {
-      ::unsetenv(name_);
-    }
-  }
-  EnvVar(const EnvVar&) = delete;
-  EnvVar& operator=(const EnvVar&) = delete;
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
 
 }  // namespace
 
@@ -507,14 +450,14 @@ TEST_CASE("the cache cap comes from Options or A3S_IMAGE_CACHE_SIZE", "[images]"
   TempDir tmp;
   const auto opts = a3s::test::options_for(tmp.path());
   {
-    EnvVar env("A3S_IMAGE_CACHE_SIZE", nullptr);
+    ScopedEnv env("A3S_IMAGE_CACHE_SIZE", nullptr);
     CHECK(st::resolve(opts).image_cache_max_bytes == std::uint64_t{10} << 30);
     auto explicit_cap = opts;
     explicit_cap.image_cache_max_bytes = 1234;
     CHECK(st::resolve(explicit_cap).image_cache_max_bytes == 1234u);
   }
   {
-    EnvVar env("A3S_IMAGE_CACHE_SIZE", "500m");
+    ScopedEnv env("A3S_IMAGE_CACHE_SIZE", "500m");
     Home h;
     CHECK(h.images->max_size_bytes() == std::uint64_t{500} << 20);
     auto explicit_cap = opts;
@@ -522,11 +465,11 @@ TEST_CASE("the cache cap comes from Options or A3S_IMAGE_CACHE_SIZE", "[images]"
     CHECK(st::resolve(explicit_cap).image_cache_max_bytes == 1234u);  // Options win
   }
   {
-    EnvVar env("A3S_IMAGE_CACHE_SIZE", "20g");
+    ScopedEnv env("A3S_IMAGE_CACHE_SIZE", "20g");
     CHECK(st::resolve(opts).image_cache_max_bytes == std::uint64_t{20} << 30);
   }
   {
-    EnvVar env("A3S_IMAGE_CACHE_SIZE", "lots");
+    ScopedEnv env("A3S_IMAGE_CACHE_SIZE", "lots");
     REQUIRE_STORE_ERROR(st::resolve(opts), st::ErrorCode::invalid_argument, "A3S_IMAGE_CACHE_SIZE");
   }
 }

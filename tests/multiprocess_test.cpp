@@ -19,10 +19,12 @@
 #include "a3s/store/error.hpp"
 #include "a3s/store/records.hpp"
 #include "a3s/store/store.hpp"
+#include "store_assertions.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
 namespace st = a3s::store;
+using a3s::test::open_store;
 using a3s::test::TempDir;
 
 namespace {
@@ -32,10 +34,6 @@ constexpr int kOk = 0;
 constexpr int kStoreError = 1;
 constexpr int kWrongResult = 2;
 constexpr int kAlreadyExists = 3;
-
-std::unique_ptr<st::Store> open_store(const fs::path& home) {
-  return st::Store::open(a3s::test::options_for(home));
-}
 
 std::string box_id(int process, int box) {
   return "p" + std::to_string(process) + "-box-" + std::to_string(box);

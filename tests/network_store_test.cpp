@@ -18,42 +18,15 @@
 #include "a3s/store/error.hpp"
 #include "a3s/store/records.hpp"
 #include "a3s/store/store.hpp"
+#include "store_assertions.hpp"
 #include "test_support.hpp"
 
 namespace st = a3s::store;
+using a3s::test::fixture;
+using a3s::test::open_store;
 using a3s::test::TempDir;
 
-namespace Catch {
-template <>
-struct StringMaker<st::NetworkConfig> {
-  static std::string convert(const st::NetworkConfig& n) { return st::to_json(n).dump(); }
-};
-template <>
-struct StringMaker<st::NetworkEndpoint> {
-  static std::string convert(const st::NetworkEndpoint& e) { return st::to_json(e).dump(); }
-};
-}  // namespace Catch
-
-// Runs `expr`, which must throw a3s::store::Error with `expected_code` and a
-// message containing `fragment`.
-#define REQUIRE_STORE_ERROR(expr, expected_code, fragment)                                       \
-  do {                                                                                           \
-    bool thrown_ = false;                                                                        \
-    try {                                                                                        \
-      (void)(expr);                                                                              \
-    } catch (const st::Error& e_) {                                                              \
-      thrown_ = true;                                                                            \
-      CHECK(std::string(st::to_string(e_.code())) == std::string(st::to_string(expected_code))); \
-      CHECK_THAT(std::string(e_.what()), Catch::Contains(std::string(fragment)));                \
-    }                                                                                            \
-    REQUIRE(thrown_);                                                                            \
-  } while (false)
-
 namespace {
-
-std::unique_ptr<st::Store> open_store(const TempDir& tmp) {
-  return st::Store::open(a3s::test::options_for(tmp.path()));
-}
 
 st::NetworkConfig make_network(const std::string& name, const std::string& subnet = "10.88.0.0/24",
                                const std::string& gateway = "10.88.0.1") {
@@ -88,11 +61,6 @@ st::NetworkConfig preloaded(const std::string& name, const std::string& subnet,
     n.endpoints[id] = make_endpoint(id, "10.88.0." + std::to_string(host), mac);
   }
   return n;
-}
-
-nlohmann::json fixture(const std::string& file) {
-  return nlohmann::json::parse(
-      a3s::test::read_file(a3s::test::fixtures_dir() / "legacy-home-small" / file));
 }
 
 }  // namespace

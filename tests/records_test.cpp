@@ -16,15 +16,11 @@ namespace {
 
 using a3s::store::Error;
 using a3s::store::ErrorCode;
+using a3s::test::fixture;
 using Catch::Matchers::Contains;
 using nlohmann::json;
 namespace store = a3s::store;
 namespace chr = std::chrono;
-
-json fixture(const std::string& relative) {
-  return json::parse(
-      a3s::test::read_file(a3s::test::fixtures_dir() / "legacy-home-small" / relative));
-}
 
 // The message of the invalid_argument Error that `f` throws; fails the test
 // if `f` succeeds or throws anything else.

@@ -28,34 +28,16 @@
 #include "a3s/store/snapshot_store.hpp"
 #include "a3s/store/store.hpp"
 #include "home_check.hpp"
+#include "store_assertions.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
 namespace st = a3s::store;
+using a3s::test::entries;
+using a3s::test::open_store;
+using a3s::test::regular_file_bytes;
 using a3s::test::TempDir;
 using nlohmann::json;
-
-namespace Catch {
-template <>
-struct StringMaker<st::SnapshotMetadata> {
-  static std::string convert(const st::SnapshotMetadata& s) { return st::to_json(s).dump(); }
-};
-}  // namespace Catch
-
-// Runs `expr`, which must throw a3s::store::Error with `expected_code` and a
-// message containing `fragment`.
-#define REQUIRE_STORE_ERROR(expr, expected_code, fragment)                                       \
-  do {                                                                                           \
-    bool thrown_ = false;                                                                        \
-    try {                                                                                        \
-      (void)(expr);                                                                              \
-    } catch (const st::Error& e_) {                                                              \
-      thrown_ = true;                                                                            \
-      CHECK(std::string(st::to_string(e_.code())) == std::string(st::to_string(expected_code))); \
-      CHECK_THAT(std::string(e_.what()), Catch::Contains(std::string(fragment)));                \
-    }                                                                                            \
-    REQUIRE(thrown_);                                                                            \
-  } while (false)
 
 // The files-vs-rows invariants hold (and no staging leftovers remain).
 #define CHECK_HOME_CONSISTENT(home) \
@@ -64,10 +46,6 @@ struct StringMaker<st::SnapshotMetadata> {
 namespace {
 
 using Ids = std::vector<std::string>;
-
-std::unique_ptr<st::Store> open_store(const fs::path& home) {
-  return st::Store::open(a3s::test::options_for(home));
-}
 
 st::Timestamp at(const std::string& rfc3339) { return st::parse_rfc3339(rfc3339, "created_at"); }
 
@@ -93,17 +71,6 @@ fs::path rootfs_of(const fs::path& home, const std::string& id) {
   return snapshot_dir(home, id) / "rootfs";
 }
 
-// Names of the entries of `dir` (none if it does not exist).
-Ids entries(const fs::path& dir) {
-  Ids names;
-  if (!fs::exists(dir)) return names;
-  for (const auto& entry : fs::directory_iterator(dir)) {
-    names.push_back(entry.path().filename().string());
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
 // Every path under `root`, relative, sorted (symlinks not followed).
 Ids tree_listing(const fs::path& root) {
   Ids paths;
@@ -113,16 +80,6 @@ Ids tree_listing(const fs::path& root) {
   }
   std::sort(paths.begin(), paths.end());
   return paths;
-}
-
-// Bytes of the regular files under `root`, symlinks not followed.
-std::uint64_t regular_file_bytes(const fs::path& root) {
-  std::uint64_t total = 0;
-  for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator();
-       ++it) {
-    if (fs::is_regular_file(it->symlink_status())) total += fs::file_size(it->path());
-  }
-  return total;
 }
 
 Ids ids_of(const std::vector<st::SnapshotMetadata>& snapshots) {

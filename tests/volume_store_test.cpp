@@ -3,7 +3,6 @@
 // JSON fixtures and u64 sizes.
 #include <catch2/catch.hpp>
 
-#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <limits>
@@ -16,41 +15,19 @@
 #include "a3s/store/error.hpp"
 #include "a3s/store/records.hpp"
 #include "a3s/store/store.hpp"
+#include "store_assertions.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
 namespace st = a3s::store;
+using a3s::test::entries;
+using a3s::test::fixture;
+using a3s::test::open_store;
 using a3s::test::TempDir;
-
-namespace Catch {
-template <>
-struct StringMaker<st::VolumeConfig> {
-  static std::string convert(const st::VolumeConfig& v) { return st::to_json(v).dump(); }
-};
-}  // namespace Catch
-
-// Runs `expr`, which must throw a3s::store::Error with `expected_code` and a
-// message containing `fragment`.
-#define REQUIRE_STORE_ERROR(expr, expected_code, fragment)                                       \
-  do {                                                                                           \
-    bool thrown_ = false;                                                                        \
-    try {                                                                                        \
-      (void)(expr);                                                                              \
-    } catch (const st::Error& e_) {                                                              \
-      thrown_ = true;                                                                            \
-      CHECK(std::string(st::to_string(e_.code())) == std::string(st::to_string(expected_code))); \
-      CHECK_THAT(std::string(e_.what()), Catch::Contains(std::string(fragment)));                \
-    }                                                                                            \
-    REQUIRE(thrown_);                                                                            \
-  } while (false)
 
 namespace {
 
 using Names = std::vector<std::string>;
-
-std::unique_ptr<st::Store> open_store(const TempDir& tmp) {
-  return st::Store::open(a3s::test::options_for(tmp.path()));
-}
 
 st::VolumeConfig make_volume(const std::string& name) {
   st::VolumeConfig v;
@@ -63,26 +40,10 @@ fs::path volume_dir(const TempDir& tmp, const std::string& name) {
   return tmp.path() / "volumes" / name;
 }
 
-// Names of the entries of `dir` (none if it does not exist).
-Names entries(const fs::path& dir) {
-  Names names;
-  if (!fs::exists(dir)) return names;
-  for (const auto& entry : fs::directory_iterator(dir)) {
-    names.push_back(entry.path().filename().string());
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
 Names names_of(const std::vector<st::VolumeConfig>& volumes) {
   Names names;
   for (const auto& v : volumes) names.push_back(v.name);
   return names;
-}
-
-nlohmann::json fixture(const std::string& file) {
-  return nlohmann::json::parse(
-      a3s::test::read_file(a3s::test::fixtures_dir() / "legacy-home-small" / file));
 }
 
 }  // namespace

@@ -1,11 +1,15 @@
 // Helpers shared by the tests: temporary homes, fixture paths, running the
-// CLI and child processes.
+// CLI and child processes, directory listings and environment variables.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "a3s/store/options.hpp"
 
@@ -35,8 +39,36 @@ std::filesystem::path fixtures_dir();
 // The source tree root (from $A3S_SOURCE_ROOT).
 std::filesystem::path source_root();
 
+// The parsed JSON file <fixtures>/legacy-home-small/<relative>.
+nlohmann::json fixture(const std::string& relative);
+
 std::string read_file(const std::filesystem::path& path);
 void write_file(const std::filesystem::path& path, const std::string& text);
+
+// Names of the entries of `dir`, sorted (none if it does not exist).
+std::vector<std::string> entries(const std::filesystem::path& dir);
+
+// Whether `dir` does not exist or has no entries.
+bool empty_or_missing(const std::filesystem::path& dir);
+
+// Bytes of the regular files under `root` (what the stores record as
+// size_bytes), symlinks not followed.
+std::uint64_t regular_file_bytes(const std::filesystem::path& root);
+
+// Sets an environment variable for the scope (unsets it when `value` is
+// null), restoring the old value or absence afterwards.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value);
+  ScopedEnv(const char* name, const std::string& value) : ScopedEnv(name, value.c_str()) {}
+  ~ScopedEnv();
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
 
 struct CommandResult {
   int exit_code = -1;
