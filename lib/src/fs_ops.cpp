@@ -20,7 +20,8 @@ namespace fs = std::filesystem;
 namespace {
 
 [[noreturn]] void throw_errno(std::string_view what, const fs::path& path) {
-  throw Error(ErrorCode::io, std::string(what) + " '" + path.string() + "': " + std::strerror(errno));
+  throw Error(ErrorCode::io,
+              std::string(what) + " '" + path.string() + "': " + std::strerror(errno));
 }
 
 // Closes a file descriptor when it goes out of scope.
@@ -142,8 +143,8 @@ fs::path Staging::fresh_path(std::string_view label) const {
   std::error_code ec;
   fs::create_directories(dir_, ec);
   if (ec) throw Error(ErrorCode::io, "cannot create '" + dir_.string() + "': " + ec.message());
-  return dir_ / (std::to_string(::getpid()) + "-" + std::to_string(++counter) + "-" +
-                 std::string(label));
+  return dir_ /
+         (std::to_string(::getpid()) + "-" + std::to_string(++counter) + "-" + std::string(label));
 }
 
 fs::path Staging::record_intent(const std::vector<fs::path>& targets) const {

@@ -8,7 +8,6 @@
 namespace a3s::store {
 namespace fs = std::filesystem;
 
-
 Store::Store(Options options)
     : options_(std::move(options)),
       db_(std::make_unique<Database>(options_)),

@@ -2,9 +2,9 @@
 #include <memory>
 
 #include "a3s/store/error.hpp"
+#include "a3s/store/sizes.hpp"
 #include "context.hpp"
 #include "output.hpp"
-#include "a3s/store/sizes.hpp"
 
 namespace a3s::cli {
 namespace {
