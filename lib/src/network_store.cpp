@@ -39,9 +39,11 @@ json network_json(const SQLite::Statement& row) {
           {"endpoints", json::object()}};
 }
 
-constexpr const char* kSelectNetwork =
-    "SELECT name, subnet, gateway, driver, labels, created_at, policy FROM networks "
-    "WHERE name = ?";
+// The columns network_json() reads, in its order.
+#define A3S_SELECT_NETWORKS \
+  "SELECT name, subnet, gateway, driver, labels, created_at, policy FROM networks"
+
+constexpr const char* kSelectNetwork = A3S_SELECT_NETWORKS " WHERE name = ?";
 constexpr const char* kSelectEndpoints =
     "SELECT box_id, box_name, ip_address, mac_address, aliases FROM network_endpoints "
     "WHERE network = ? ORDER BY box_id";
@@ -173,9 +175,7 @@ std::vector<NetworkConfig> NetworkStore::list() const {
   return db_.read("networks", [&](Connection& conn) {
     // Two ordered scans merged, rather than one endpoint query per network.
     std::vector<json> records;
-    auto rows = conn.prepare(
-        "SELECT name, subnet, gateway, driver, labels, created_at, policy FROM networks "
-        "ORDER BY name");
+    auto rows = conn.prepare(A3S_SELECT_NETWORKS " ORDER BY name");
     while (rows->executeStep()) records.push_back(network_json(*rows));
     auto endpoints = conn.prepare(
         "SELECT box_id, box_name, ip_address, mac_address, aliases, network "

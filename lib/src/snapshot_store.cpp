@@ -93,6 +93,12 @@ bool exists(Connection& conn, std::string_view id) {
   return q->executeStep();
 }
 
+// The columns decode() reads, in its order.
+#define A3S_SELECT_SNAPSHOTS                                                                 \
+  "SELECT id, name, source_box_id, image, vcpus, memory_mb, volumes, env, cmd, entrypoint, " \
+  "workdir, port_map, labels, network_mode, rootfs_cache_key, size_bytes, created_at, "      \
+  "description, image_config, health_check, healthcheck_disabled FROM snapshots"
+
 Error taken(std::string_view id) {
   return Error(ErrorCode::already_exists, snapshot_name(id) + " already exists");
 }
@@ -192,11 +198,7 @@ SnapshotMetadata SnapshotStore::save(const SnapshotMetadata& metadata,
 std::optional<SnapshotMetadata> SnapshotStore::get(std::string_view id) const {
   validate_name("snapshot ID", id);
   return db_.read(snapshot_name(id), [&](Connection& conn) -> std::optional<SnapshotMetadata> {
-    auto q = conn.prepare(
-        "SELECT id, name, source_box_id, image, vcpus, memory_mb, volumes, env, "
-        "cmd, entrypoint, workdir, port_map, labels, network_mode, "
-        "rootfs_cache_key, size_bytes, created_at, description, image_config, "
-        "health_check, healthcheck_disabled FROM snapshots WHERE id = ?");
+    auto q = conn.prepare(A3S_SELECT_SNAPSHOTS " WHERE id = ?");
     q->bind(1, std::string(id));
     if (!q->executeStep()) return std::nullopt;
     return decode(*q);
@@ -205,12 +207,9 @@ std::optional<SnapshotMetadata> SnapshotStore::get(std::string_view id) const {
 
 std::vector<SnapshotMetadata> SnapshotStore::list() const {
   return db_.read("snapshots", [&](Connection& conn) {
-    auto q = conn.prepare(
-        "SELECT id, name, source_box_id, image, vcpus, memory_mb, volumes, env, "
-        "cmd, entrypoint, workdir, port_map, labels, network_mode, "
-        "rootfs_cache_key, size_bytes, created_at, description, image_config, "
-        "health_check, healthcheck_disabled FROM snapshots "
-        "ORDER BY created_at DESC, id");
+    auto q = conn.prepare(A3S_SELECT_SNAPSHOTS
+                          " "
+                          "ORDER BY created_at DESC, id");
     std::vector<SnapshotMetadata> snapshots;
     while (q->executeStep()) snapshots.push_back(decode(*q));
     return snapshots;
