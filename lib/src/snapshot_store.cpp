@@ -207,9 +207,7 @@ std::optional<SnapshotMetadata> SnapshotStore::get(std::string_view id) const {
 
 std::vector<SnapshotMetadata> SnapshotStore::list() const {
   return db_.read("snapshots", [&](Connection& conn) {
-    auto q = conn.prepare(A3S_SELECT_SNAPSHOTS
-                          " "
-                          "ORDER BY created_at DESC, id");
+    auto q = conn.prepare(A3S_SELECT_SNAPSHOTS " ORDER BY created_at DESC, id");
     std::vector<SnapshotMetadata> snapshots;
     while (q->executeStep()) snapshots.push_back(decode(*q));
     return snapshots;

@@ -42,9 +42,7 @@ json volume_json(const SQLite::Statement& row) {
   "SELECT name, driver, mount_point, labels, size_limit, created_at FROM volumes"
 
 std::optional<VolumeConfig> load(Connection& conn, std::string_view name) {
-  auto row = conn.prepare(A3S_SELECT_VOLUMES
-                          " "
-                          "WHERE name = ?");
+  auto row = conn.prepare(A3S_SELECT_VOLUMES " WHERE name = ?");
   row->bind(1, std::string(name));
   if (!row->executeStep()) return std::nullopt;
   json record = volume_json(*row);
@@ -166,9 +164,7 @@ VolumeConfig VolumeStore::remove(std::string_view name, bool force) {
 std::vector<VolumeConfig> VolumeStore::list() const {
   return db_.read("volumes", [&](Connection& conn) {
     std::vector<json> records;
-    auto rows = conn.prepare(A3S_SELECT_VOLUMES
-                             " "
-                             "ORDER BY name");
+    auto rows = conn.prepare(A3S_SELECT_VOLUMES " ORDER BY name");
     while (rows->executeStep()) records.push_back(volume_json(*rows));
     auto users = conn.prepare("SELECT volume, box_id FROM volume_users ORDER BY volume, position");
     auto record = records.begin();
