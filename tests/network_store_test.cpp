@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include <SQLiteCpp/Database.h>
 #include <nlohmann/json.hpp>
 
 #include "a3s/store/error.hpp"
@@ -603,6 +604,43 @@ TEST_CASE("networks and endpoints persist across reopening the store", "[network
   CHECK_FALSE(store->networks().get("gone").has_value());
   CHECK(store->networks().list().size() == 1);
   CHECK(store->networks().connect("dev", "box-3", "db").ip_address == "10.88.0.4");
+}
+
+TEST_CASE("a row changed outside the store into the wrong shape reads as corrupt", "[network]") {
+  TempDir tmp;
+  auto store = open_store(tmp);
+  auto n = make_network("dev");
+  n.labels = {{"tier", "web"}};
+  store->networks().create(n);
+  store->networks().connect("dev", "box-1", "web", {"app"});
+  store->networks().create(make_network("ok", "10.89.0.0/24", "10.89.0.1"));
+  SQLite::Database sql((tmp.path() / "box.db").string(), SQLite::OPEN_READWRITE);
+
+  SECTION("a label value that is not a string") {
+    sql.exec(R"(UPDATE networks SET labels = '{"tier": 1}' WHERE name = 'dev')");
+    REQUIRE_STORE_ERROR(store->networks().get("dev"), st::ErrorCode::corrupt,
+                        "network 'dev': column 'labels'");
+    REQUIRE_STORE_ERROR(store->networks().list(), st::ErrorCode::corrupt, "network 'dev'");
+  }
+  SECTION("an alias that is not a string") {
+    sql.exec(R"(UPDATE network_endpoints SET aliases = '["app", 2]' WHERE box_id = 'box-1')");
+    REQUIRE_STORE_ERROR(store->networks().get("dev"), st::ErrorCode::corrupt,
+                        "network 'dev': column 'aliases'");
+    REQUIRE_STORE_ERROR(store->networks().disconnect("dev", "box-1"), st::ErrorCode::corrupt,
+                        "column 'aliases'");
+    // The failed disconnect wrote nothing.
+    CHECK(
+        sql.execAndGet("SELECT count(*) FROM network_endpoints WHERE box_id = 'box-1'").getInt() ==
+        1);
+  }
+  SECTION("a policy rule of the wrong type") {
+    sql.exec(R"(UPDATE networks SET policy = '{"isolation": "custom", "ingress": [7]}')"
+             R"( WHERE name = 'dev')");
+    REQUIRE_STORE_ERROR(store->networks().get("dev"), st::ErrorCode::corrupt,
+                        "network 'dev': field 'policy.ingress[0]'");
+  }
+  // The other record reads as before.
+  CHECK(store->networks().get("ok") == make_network("ok", "10.89.0.0/24", "10.89.0.1"));
 }
 
 TEST_CASE("eight threads sharing one Store connect 160 boxes without a clash",

@@ -63,6 +63,25 @@ Connection::Lease Connection::prepare(const char* sql) {
   return Lease(statement);
 }
 
+Transaction::Transaction(Connection& conn, bool immediate) : conn_(conn) {
+  conn_.prepare(immediate ? "BEGIN IMMEDIATE" : "BEGIN")->exec();
+}
+
+Transaction::~Transaction() {
+  // SQLite may already have rolled back on its own (e.g. after SQLITE_FULL).
+  if (committed_ || sqlite3_get_autocommit(conn_.db().getHandle())) return;
+  try {
+    conn_.prepare("ROLLBACK")->exec();
+  } catch (const SQLite::Exception& e) {
+    spdlog::error("database '{}': rollback failed: {}", conn_.db().getFilename(), e.what());
+  }
+}
+
+void Transaction::commit() {
+  conn_.prepare("COMMIT")->exec();
+  committed_ = true;
+}
+
 Database::Database(const Options& options) : options_(options) {
   try {
     fs::create_directories(options_.db_path.parent_path());

@@ -13,7 +13,6 @@
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Exception.h>
 #include <SQLiteCpp/Statement.h>
-#include <SQLiteCpp/Transaction.h>
 
 #include "a3s/store/error.hpp"
 #include "a3s/store/options.hpp"
@@ -56,6 +55,27 @@ class Connection {
   std::unordered_map<std::string_view, std::unique_ptr<SQLite::Statement>> statements_;
 };
 
+// A transaction on one connection; rolls back in its destructor unless
+// committed. BEGIN, COMMIT and ROLLBACK are cached prepared statements:
+// SQLite::Transaction would parse them anew on every operation.
+class Transaction {
+ public:
+  // Begins with BEGIN IMMEDIATE when `immediate` (takes the write lock now),
+  // else a deferred BEGIN. Throws SQLite::Exception (e.g. busy).
+  Transaction(Connection& conn, bool immediate);
+  ~Transaction();
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+
+  // Throws SQLite::Exception; the transaction is then still open and the
+  // destructor rolls it back.
+  void commit();
+
+ private:
+  Connection& conn_;
+  bool committed_ = false;
+};
+
 // The database of one home: a pool of connections, read and write
 // transactions, and the schema brought up to date on open.
 class Database {
@@ -85,7 +105,7 @@ class Database {
   auto read(std::string_view context, Body&& body) {
     auto conn = acquire();
     try {
-      SQLite::Transaction txn(conn.get(), SQLite::TransactionBehavior::DEFERRED);
+      Transaction txn(*conn, /*immediate=*/false);
       auto result = body(*conn);
       txn.commit();
       return result;
@@ -104,7 +124,7 @@ class Database {
     auto conn = acquire();
     for (int attempt = 0;; ++attempt) {
       try {
-        SQLite::Transaction txn(conn.get(), SQLite::TransactionBehavior::IMMEDIATE);
+        Transaction txn(*conn, /*immediate=*/true);
         auto result = body(*conn);
         txn.commit();
         return result;
@@ -124,7 +144,6 @@ class Database {
     PooledConnection(const PooledConnection&) = delete;
     PooledConnection& operator=(const PooledConnection&) = delete;
     Connection& operator*() const { return *c_; }
-    SQLite::Database& get() const { return c_->db(); }
 
    private:
     Database& db_;

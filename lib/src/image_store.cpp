@@ -7,6 +7,7 @@
 #include "database.hpp"
 #include "fs_ops.hpp"
 #include "owned_files.hpp"
+#include "stored_row.hpp"
 
 namespace a3s::store {
 namespace fs = std::filesystem;
@@ -27,15 +28,19 @@ std::string image_name(std::string_view reference) {
 std::int64_t to_column(std::uint64_t v) { return static_cast<std::int64_t>(v); }
 std::uint64_t from_column(std::int64_t v) { return static_cast<std::uint64_t>(v); }
 
-// Row (reference, digest, size_bytes, pulled_at, last_used, path) → record,
-// through the JSON codec so the two cannot drift apart.
-StoredImage decode(const SQLite::Statement& row) {
-  return image_from_json({{"reference", row.getColumn(0).getString()},
-                          {"digest", row.getColumn(1).getString()},
-                          {"size_bytes", from_column(row.getColumn(2).getInt64())},
-                          {"pulled_at", row.getColumn(3).getString()},
-                          {"last_used", row.getColumn(4).getString()},
-                          {"path", row.getColumn(5).getString()}});
+// Row (reference, digest, size_bytes, pulled_at, last_used, path) → record
+// (see stored_row.hpp for what is checked on the way).
+StoredImage decode(const SQLite::Statement& statement) {
+  detail::StoredRow row(statement, "image");
+  StoredImage i;
+  i.reference = row.text(0);
+  row.named(i.reference);
+  i.digest = row.text(1);
+  i.size_bytes = row.u64(2);
+  i.pulled_at = row.time(3, "pulled_at");
+  i.last_used = row.time(4, "last_used");
+  i.path = row.text(5);
+  return i;
 }
 
 // Runs a statement returning image rows (a SELECT or a ... RETURNING) and

@@ -4,6 +4,7 @@
 
 #include "database.hpp"
 #include "ipv4.hpp"
+#include "stored_row.hpp"
 
 namespace a3s::store {
 namespace {
@@ -18,28 +19,34 @@ Error not_found(std::string_view name) {
   return Error(ErrorCode::not_found, network_name(name) + " not found");
 }
 
-// Rows → record. Labels, policy and aliases are JSON text; the record codec
-// does the rest, so rows and the JSON contract cannot drift apart.
-json endpoint_json(const SQLite::Statement& row) {
-  return {{"box_id", row.getColumn(0).getString()},
-          {"box_name", row.getColumn(1).getString()},
-          {"ip_address", row.getColumn(2).getString()},
-          {"mac_address", row.getColumn(3).getString()},
-          {"aliases", json::parse(row.getColumn(4).getString())}};
+// Rows → records (see stored_row.hpp for what is checked on the way).
+NetworkEndpoint decode_endpoint(const SQLite::Statement& statement, std::string_view network) {
+  detail::StoredRow row(statement, "network");
+  row.named(network);
+  return {row.text(0), row.text(1), row.text(2), row.text(3),
+          row.json<std::vector<std::string>>(4, "aliases")};
 }
 
-json network_json(const SQLite::Statement& row) {
-  return {{"name", row.getColumn(0).getString()},
-          {"subnet", row.getColumn(1).getString()},
-          {"gateway", row.getColumn(2).getString()},
-          {"driver", row.getColumn(3).getString()},
-          {"labels", json::parse(row.getColumn(4).getString())},
-          {"created_at", row.getColumn(5).getString()},
-          {"policy", json::parse(row.getColumn(6).getString())},
-          {"endpoints", json::object()}};
+NetworkConfig decode_network(const SQLite::Statement& statement) {
+  detail::StoredRow row(statement, "network");
+  NetworkConfig n;
+  n.name = row.text(0);
+  row.named(n.name);
+  n.subnet = row.text(1);
+  n.gateway = row.text(2);
+  n.driver = row.text(3);
+  n.labels = row.json<StringMap>(4, "labels");
+  n.created_at = row.text(5);
+  n.policy = row.json<NetworkPolicy>(6, "policy");
+  return n;
 }
 
-// The columns network_json() reads, in its order.
+void add_endpoint(NetworkConfig& n, NetworkEndpoint e) {
+  std::string key = e.box_id;
+  n.endpoints.emplace_hint(n.endpoints.end(), std::move(key), std::move(e));
+}
+
+// The columns decode_network() reads, in its order.
 #define A3S_SELECT_NETWORKS \
   "SELECT name, subnet, gateway, driver, labels, created_at, policy FROM networks"
 
@@ -52,13 +59,11 @@ std::optional<NetworkConfig> load(Connection& conn, std::string_view name) {
   auto row = conn.prepare(kSelectNetwork);
   row->bind(1, std::string(name));
   if (!row->executeStep()) return std::nullopt;
-  json record = network_json(*row);
+  NetworkConfig network = decode_network(*row);
   auto endpoints = conn.prepare(kSelectEndpoints);
   endpoints->bind(1, std::string(name));
-  while (endpoints->executeStep()) {
-    record["endpoints"][endpoints->getColumn(0).getString()] = endpoint_json(*endpoints);
-  }
-  return network_from_json(record);
+  while (endpoints->executeStep()) add_endpoint(network, decode_endpoint(*endpoints, name));
+  return network;
 }
 
 void insert_endpoint(Connection& conn, std::string_view network, const NetworkEndpoint& e) {
@@ -174,22 +179,19 @@ NetworkConfig NetworkStore::remove(std::string_view name, bool force) {
 std::vector<NetworkConfig> NetworkStore::list() const {
   return db_.read("networks", [&](Connection& conn) {
     // Two ordered scans merged, rather than one endpoint query per network.
-    std::vector<json> records;
+    std::vector<NetworkConfig> networks;
     auto rows = conn.prepare(A3S_SELECT_NETWORKS " ORDER BY name");
-    while (rows->executeStep()) records.push_back(network_json(*rows));
+    while (rows->executeStep()) networks.push_back(decode_network(*rows));
     auto endpoints = conn.prepare(
         "SELECT box_id, box_name, ip_address, mac_address, aliases, network "
         "FROM network_endpoints ORDER BY network, box_id");
-    auto record = records.begin();
+    auto record = networks.begin();
     while (endpoints->executeStep()) {
-      const std::string network = endpoints->getColumn(5).getString();
-      while (record != records.end() && (*record)["name"].get<std::string>() < network) ++record;
-      if (record == records.end()) break;
-      (*record)["endpoints"][endpoints->getColumn(0).getString()] = endpoint_json(*endpoints);
+      const std::string_view network = detail::StoredRow(*endpoints, "network").view(5);
+      while (record != networks.end() && record->name < network) ++record;
+      if (record == networks.end()) break;
+      add_endpoint(*record, decode_endpoint(*endpoints, record->name));
     }
-    std::vector<NetworkConfig> networks;
-    networks.reserve(records.size());
-    for (const auto& r : records) networks.push_back(network_from_json(r));
     return networks;
   });
 }
@@ -265,7 +267,7 @@ NetworkEndpoint NetworkStore::disconnect(std::string_view network, std::string_v
       throw Error(ErrorCode::not_found,
                   "box '" + std::string(box_id) + "' is not connected to " + network_name(network));
     }
-    NetworkEndpoint endpoint = endpoint_from_json(endpoint_json(*row));
+    NetworkEndpoint endpoint = decode_endpoint(*row, network);
     auto erase = conn.prepare("DELETE FROM network_endpoints WHERE network = ? AND box_id = ?");
     erase->bind(1, std::string(network));
     erase->bind(2, std::string(box_id));

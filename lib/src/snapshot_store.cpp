@@ -5,6 +5,7 @@
 #include "database.hpp"
 #include "fs_ops.hpp"
 #include "owned_files.hpp"
+#include "stored_row.hpp"
 
 namespace a3s::store {
 namespace fs = std::filesystem;
@@ -15,38 +16,34 @@ using nlohmann::json;
 
 std::string snapshot_name(std::string_view id) { return "snapshot '" + std::string(id) + "'"; }
 
-json optional_json(const SQLite::Column& column) {
-  return column.isNull() ? json(nullptr) : json::parse(column.getString());
-}
-
-json optional_text(const SQLite::Column& column) {
-  return column.isNull() ? json(nullptr) : json(column.getString());
-}
-
-// Row → record, through the JSON codec so the two cannot drift apart.
-SnapshotMetadata decode(const SQLite::Statement& row) {
-  json j = {{"id", row.getColumn(0).getString()},
-            {"name", row.getColumn(1).getString()},
-            {"source_box_id", row.getColumn(2).getString()},
-            {"image", row.getColumn(3).getString()},
-            {"vcpus", row.getColumn(4).getInt64()},
-            {"memory_mb", row.getColumn(5).getInt64()},
-            {"volumes", json::parse(row.getColumn(6).getString())},
-            {"env", json::parse(row.getColumn(7).getString())},
-            {"cmd", json::parse(row.getColumn(8).getString())},
-            {"entrypoint", optional_json(row.getColumn(9))},
-            {"workdir", optional_text(row.getColumn(10))},
-            {"port_map", json::parse(row.getColumn(11).getString())},
-            {"labels", json::parse(row.getColumn(12).getString())},
-            {"network_mode", optional_text(row.getColumn(13))},
-            {"rootfs_cache_key", optional_text(row.getColumn(14))},
-            {"size_bytes", static_cast<std::uint64_t>(row.getColumn(15).getInt64())},
-            {"created_at", row.getColumn(16).getString()},
-            {"description", row.getColumn(17).getString()},
-            {"healthcheck_disabled", row.getColumn(20).getInt() != 0}};
-  if (!row.getColumn(18).isNull()) j["image_config"] = json::parse(row.getColumn(18).getString());
-  if (!row.getColumn(19).isNull()) j["health_check"] = json::parse(row.getColumn(19).getString());
-  return snapshot_from_json(j);
+// Row → record (see stored_row.hpp for what is checked on the way).
+SnapshotMetadata decode(const SQLite::Statement& statement) {
+  using Strings = std::vector<std::string>;
+  detail::StoredRow row(statement, "snapshot");
+  SnapshotMetadata s;
+  s.id = row.text(0);
+  row.named(s.id);
+  s.name = row.text(1);
+  s.source_box_id = row.text(2);
+  s.image = row.text(3);
+  s.vcpus = static_cast<std::uint32_t>(row.u64(4));  // CHECKed to fit in the schema
+  s.memory_mb = static_cast<std::uint32_t>(row.u64(5));
+  s.volumes = row.json<Strings>(6, "volumes");
+  s.env = row.json<StringMap>(7, "env");
+  s.cmd = row.json<Strings>(8, "cmd");
+  s.entrypoint = row.optional_json<Strings>(9, "entrypoint");
+  s.workdir = row.optional_text(10);
+  s.port_map = row.json<Strings>(11, "port_map");
+  s.labels = row.json<StringMap>(12, "labels");
+  s.network_mode = row.optional_text(13);
+  s.rootfs_cache_key = row.optional_text(14);
+  s.size_bytes = row.u64(15);
+  s.created_at = row.time(16, "created_at");
+  s.description = row.text(17);
+  s.image_config = row.optional_json<nlohmann::json>(18, "image_config");
+  s.health_check = row.optional_json<nlohmann::json>(19, "health_check");
+  s.healthcheck_disabled = row.u64(20) != 0;
+  return s;
 }
 
 void bind_optional(SQLite::Statement& s, int index, const std::optional<std::string>& v) {

@@ -7,6 +7,7 @@
 #include "database.hpp"
 #include "fs_ops.hpp"
 #include "owned_files.hpp"
+#include "stored_row.hpp"
 
 namespace a3s::store {
 namespace fs = std::filesystem;
@@ -25,19 +26,22 @@ Error not_found(std::string_view name) {
 
 // u64 sizes are stored as the int64 with the same bits (see 0001_initial.sql).
 std::int64_t to_column(std::uint64_t v) { return static_cast<std::int64_t>(v); }
-std::uint64_t from_column(std::int64_t v) { return static_cast<std::uint64_t>(v); }
 
-json volume_json(const SQLite::Statement& row) {
-  return {{"name", row.getColumn(0).getString()},
-          {"driver", row.getColumn(1).getString()},
-          {"mount_point", row.getColumn(2).getString()},
-          {"labels", json::parse(row.getColumn(3).getString())},
-          {"size_limit", from_column(row.getColumn(4).getInt64())},
-          {"created_at", row.getColumn(5).getString()},
-          {"in_use_by", json::array()}};
+// Row → record (see stored_row.hpp for what is checked on the way).
+VolumeConfig decode_volume(const SQLite::Statement& statement) {
+  detail::StoredRow row(statement, "volume");
+  VolumeConfig v;
+  v.name = row.text(0);
+  row.named(v.name);
+  v.driver = row.text(1);
+  v.mount_point = row.text(2);
+  v.labels = row.json<StringMap>(3, "labels");
+  v.size_limit = row.u64(4);
+  v.created_at = row.text(5);
+  return v;
 }
 
-// The columns volume_json() reads, in its order.
+// The columns decode_volume() reads, in its order.
 #define A3S_SELECT_VOLUMES \
   "SELECT name, driver, mount_point, labels, size_limit, created_at FROM volumes"
 
@@ -45,11 +49,11 @@ std::optional<VolumeConfig> load(Connection& conn, std::string_view name) {
   auto row = conn.prepare(A3S_SELECT_VOLUMES " WHERE name = ?");
   row->bind(1, std::string(name));
   if (!row->executeStep()) return std::nullopt;
-  json record = volume_json(*row);
+  VolumeConfig volume = decode_volume(*row);
   auto users = conn.prepare("SELECT box_id FROM volume_users WHERE volume = ? ORDER BY position");
   users->bind(1, std::string(name));
-  while (users->executeStep()) record["in_use_by"].push_back(users->getColumn(0).getString());
-  return volume_from_json(record);
+  while (users->executeStep()) volume.in_use_by.push_back(users->getColumn(0).getString());
+  return volume;
 }
 
 VolumeConfig load_existing(Connection& conn, std::string_view name) {
@@ -163,20 +167,17 @@ VolumeConfig VolumeStore::remove(std::string_view name, bool force) {
 
 std::vector<VolumeConfig> VolumeStore::list() const {
   return db_.read("volumes", [&](Connection& conn) {
-    std::vector<json> records;
-    auto rows = conn.prepare(A3S_SELECT_VOLUMES " ORDER BY name");
-    while (rows->executeStep()) records.push_back(volume_json(*rows));
-    auto users = conn.prepare("SELECT volume, box_id FROM volume_users ORDER BY volume, position");
-    auto record = records.begin();
-    while (users->executeStep()) {
-      const std::string volume = users->getColumn(0).getString();
-      while (record != records.end() && (*record)["name"].get<std::string>() < volume) ++record;
-      if (record == records.end()) break;
-      (*record)["in_use_by"].push_back(users->getColumn(1).getString());
-    }
     std::vector<VolumeConfig> volumes;
-    volumes.reserve(records.size());
-    for (const auto& r : records) volumes.push_back(volume_from_json(r));
+    auto rows = conn.prepare(A3S_SELECT_VOLUMES " ORDER BY name");
+    while (rows->executeStep()) volumes.push_back(decode_volume(*rows));
+    auto users = conn.prepare("SELECT volume, box_id FROM volume_users ORDER BY volume, position");
+    auto record = volumes.begin();
+    while (users->executeStep()) {
+      const std::string_view volume = detail::StoredRow(*users, "volume").view(0);
+      while (record != volumes.end() && record->name < volume) ++record;
+      if (record == volumes.end()) break;
+      record->in_use_by.push_back(users->getColumn(1).getString());
+    }
     return volumes;
   });
 }

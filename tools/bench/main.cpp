@@ -37,7 +37,8 @@ struct Config {
   std::vector<std::size_t> sizes;
   std::set<std::string> ops;    // empty = all
   std::set<std::string> impls;  // empty = all
-  bool extras = true;           // threads, processes, CLI, memory
+  std::vector<Durability> durabilities{Durability::full, Durability::normal};
+  bool extras = true;  // threads, processes, CLI, memory
   Limits reads;
   Limits writes;
   Limits processes;
@@ -315,7 +316,7 @@ int run_bench(Config cfg, const std::string& json_path, const fs::path& self) {
     if (wanted_impl(cfg, Impl::json_file)) {
       run_catalog_ops(cfg, Impl::json_file, Durability::full, n, rows);
     }
-    for (Durability d : {Durability::full, Durability::normal}) {
+    for (Durability d : cfg.durabilities) {
       if (wanted_impl(cfg, Impl::sqlite_raw)) run_catalog_ops(cfg, Impl::sqlite_raw, d, n, rows);
       if (wanted_impl(cfg, Impl::a3s)) run_catalog_ops(cfg, Impl::a3s, d, n, rows);
     }
@@ -325,7 +326,7 @@ int run_bench(Config cfg, const std::string& json_path, const fs::path& self) {
         rows.push_back(
             run_multiprocess_connect(Impl::json_file, Durability::full, n, cfg.processes, 4));
       }
-      for (Durability d : {Durability::full, Durability::normal}) {
+      for (Durability d : cfg.durabilities) {
         if (wanted_impl(cfg, Impl::a3s)) {
           rows.push_back(run_multiprocess_connect(Impl::a3s, d, n, cfg.processes, 4));
         }
@@ -426,6 +427,9 @@ int main(int argc, char** argv) {
   app.add_option("--sizes", sizes, "Catalog sizes (default 100 1000 10000 100000)");
   app.add_option("--ops", ops, "Only these operations (for profiling)");
   app.add_option("--impl", impls, "Only these implementations: a3s json-file sqlite-raw");
+  app.add_option("--durability", cfg.durabilities, "Only these: full normal (for profiling)")
+      ->transform(CLI::CheckedTransformer(std::map<std::string, Durability>{
+          {"full", Durability::full}, {"normal", Durability::normal}}));
   app.add_flag("--no-extras", no_extras, "Skip the thread, process, CLI and memory measurements");
   app.add_option("--max-ops", max_ops, "Cap every loop at N ops (for profiling)");
   app.add_option("--populate", populate_dir,

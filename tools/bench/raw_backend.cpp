@@ -197,12 +197,16 @@ class RawBackend final : public Backend {
   std::uint64_t snapshot_count() override { return scalar(snap_count_); }
   std::uint64_t snapshot_total_size() override { return scalar(snap_total_); }
 
-  // get marks the image used: one UPDATE ... RETURNING in autocommit.
+  // get marks the image used: one UPDATE ... RETURNING in autocommit. It is
+  // stepped to SQLITE_DONE: SQLite runs its WAL hook (the autocheckpoint)
+  // only then, and skipping it would let the WAL grow without bound.
   std::optional<StoredImage> image_get(const std::string& reference) override {
     const std::string now = st::format_rfc3339_sortable(st::now());
     std::optional<StoredImage> out;
     img_touch_.bind_ref(1, now).bind_ref(2, reference);
     if (img_touch_.step()) out = decode_image(img_touch_);
+    while (img_touch_.step()) {
+    }
     img_touch_.reset();
     return out;
   }
