@@ -291,6 +291,36 @@ TEST_CASE("list is sorted by name and carries each network's endpoints", "[netwo
   CHECK(all[3].endpoints.at("z-box").ip_address == "10.90.0.2");
 }
 
+TEST_CASE("summaries list every network by name with its endpoints counted", "[network]") {
+  TempDir tmp;
+  auto store = open_store(tmp);
+  CHECK(store->networks().summaries().empty());
+  auto web = make_network("web", "10.90.0.0/24", "10.90.0.1");
+  web.labels = {{"tier", "front"}};
+  store->networks().create(web);
+  store->networks().create(make_network("api"));
+  store->networks().create(make_network("db", "10.91.0.0/24", "10.91.0.1"));
+  store->networks().connect("api", "box-1", "one");
+  store->networks().connect("api", "box-2", "two");
+  store->networks().connect("db", "box-1", "one");
+
+  const auto summaries = store->networks().summaries();
+  const auto records = store->networks().list();
+  REQUIRE(summaries.size() == 3);
+  REQUIRE(records.size() == 3);
+  for (std::size_t i = 0; i < summaries.size(); ++i) {
+    const st::NetworkSummary expected{
+        records[i].name,   records[i].subnet,           records[i].gateway,
+        records[i].driver, records[i].endpoints.size(), records[i].created_at};
+    CHECK(summaries[i] == expected);
+  }
+  CHECK(summaries[0].name == "api");
+  CHECK(summaries[0].endpoint_count == 2);
+  CHECK(summaries[1].endpoint_count == 1);
+  CHECK(summaries[2].name == "web");
+  CHECK(summaries[2].endpoint_count == 0);
+}
+
 TEST_CASE("update of a missing network is not_found and creates nothing", "[network]") {
   TempDir tmp;
   auto store = open_store(tmp);

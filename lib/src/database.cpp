@@ -63,6 +63,11 @@ Connection::Lease Connection::prepare(const char* sql) {
   return Lease(statement);
 }
 
+std::int64_t Connection::scalar(const char* sql) {
+  auto q = prepare(sql);
+  return q->executeStep() ? q->getColumn(0).getInt64() : 0;
+}
+
 Transaction::Transaction(Connection& conn, bool immediate) : conn_(conn) {
   conn_.prepare(immediate ? "BEGIN IMMEDIATE" : "BEGIN")->exec();
 }

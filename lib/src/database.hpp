@@ -44,6 +44,10 @@ class Connection {
   };
   Lease prepare(const char* sql);
 
+  // The integer in the first column of the first row of `sql` (a count(*),
+  // say), 0 when there is no row.
+  std::int64_t scalar(const char* sql);
+
   SQLite::Database& db() { return db_; }
 
   // Switches the database to WAL (persistent in the file) and checks that

@@ -180,6 +180,7 @@ std::vector<NetworkConfig> NetworkStore::list() const {
   return db_.read("networks", [&](Connection& conn) {
     // Two ordered scans merged, rather than one endpoint query per network.
     std::vector<NetworkConfig> networks;
+    networks.reserve(static_cast<std::size_t>(conn.scalar("SELECT count(*) FROM networks")));
     auto rows = conn.prepare(A3S_SELECT_NETWORKS " ORDER BY name");
     while (rows->executeStep()) networks.push_back(decode_network(*rows));
     auto endpoints = conn.prepare(
@@ -191,6 +192,23 @@ std::vector<NetworkConfig> NetworkStore::list() const {
       while (record != networks.end() && record->name < network) ++record;
       if (record == networks.end()) break;
       add_endpoint(*record, decode_endpoint(*endpoints, record->name));
+    }
+    return networks;
+  });
+}
+
+std::vector<NetworkSummary> NetworkStore::summaries() const {
+  return db_.read("networks", [&](Connection& conn) {
+    std::vector<NetworkSummary> networks;
+    networks.reserve(static_cast<std::size_t>(conn.scalar("SELECT count(*) FROM networks")));
+    auto rows = conn.prepare(
+        "SELECT n.name, n.subnet, n.gateway, n.driver, "
+        "(SELECT count(*) FROM network_endpoints AS e WHERE e.network = n.name), n.created_at "
+        "FROM networks AS n ORDER BY n.name");
+    while (rows->executeStep()) {
+      const detail::StoredRow row(*rows, "network");
+      networks.push_back({row.text(0), row.text(1), row.text(2), row.text(3),
+                          static_cast<std::size_t>(row.u64(4)), row.text(5)});
     }
     return networks;
   });

@@ -816,8 +816,10 @@ void decode_stored(std::string_view json_text, std::vector<std::string>& out,
 }
 
 void decode_stored(std::string_view json_text, NetworkPolicy& out, const StoredField& field) {
-  // The stored form of the default policy (see 0001_initial.sql).
-  if (json_text == R"({"isolation":"none","ingress":[],"egress":[]})") {
+  // The default policy as the stores write it (keys sorted) and as the
+  // column's DEFAULT spells it.
+  if (json_text == R"({"egress":[],"ingress":[],"isolation":"none"})" ||
+      json_text == R"({"isolation":"none","ingress":[],"egress":[]})") {
     out = NetworkPolicy{};
     return;
   }

@@ -168,6 +168,7 @@ VolumeConfig VolumeStore::remove(std::string_view name, bool force) {
 std::vector<VolumeConfig> VolumeStore::list() const {
   return db_.read("volumes", [&](Connection& conn) {
     std::vector<VolumeConfig> volumes;
+    volumes.reserve(static_cast<std::size_t>(conn.scalar("SELECT count(*) FROM volumes")));
     auto rows = conn.prepare(A3S_SELECT_VOLUMES " ORDER BY name");
     while (rows->executeStep()) volumes.push_back(decode_volume(*rows));
     auto users = conn.prepare("SELECT volume, box_id FROM volume_users ORDER BY volume, position");

@@ -64,7 +64,7 @@ void add_image_commands(CLI::App& app, Context& ctx) {
   auto* ls = group->add_subcommand("ls", "List images");
   ctx.on(ls, [&ctx] {
     const auto images = ctx.open_store()->images().list();
-    emit(ctx, to_json_array(images), table(images));
+    emit_list(ctx, images, table);
   });
 
   auto* inspect = group->add_subcommand("inspect", "Show an image and mark it used");

@@ -44,11 +44,10 @@ store::NetworkConfig get_existing(store::Store& store, const std::string& name) 
   return *network;
 }
 
-std::string table(const std::vector<store::NetworkConfig>& networks) {
+std::string table(const std::vector<store::NetworkSummary>& networks) {
   Table t({"NAME", "SUBNET", "GATEWAY", "DRIVER", "ENDPOINTS", "CREATED"});
   for (const auto& n : networks) {
-    t.add(
-        {n.name, n.subnet, n.gateway, n.driver, std::to_string(n.endpoints.size()), n.created_at});
+    t.add({n.name, n.subnet, n.gateway, n.driver, std::to_string(n.endpoint_count), n.created_at});
   }
   return t.str();
 }
@@ -94,8 +93,13 @@ void add_network_commands(CLI::App& app, Context& ctx) {
 
   auto* ls = group->add_subcommand("ls", "List networks");
   ctx.on(ls, [&ctx] {
-    const auto networks = ctx.open_store()->networks().list();
-    emit(ctx, to_json_array(networks), table(networks));
+    // The table needs only the summaries, which cost a fraction of the records.
+    const auto store = ctx.open_store();
+    if (ctx.json) {
+      emit(ctx, to_json_array(store->networks().list()), {});
+    } else {
+      emit(ctx, nullptr, table(store->networks().summaries()));
+    }
   });
 
   auto* inspect = group->add_subcommand("inspect", "Show a network");

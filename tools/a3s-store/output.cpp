@@ -10,7 +10,8 @@ std::string pretty(const nlohmann::json& value) {
 }
 
 void emit(const Context& ctx, const nlohmann::json& value, std::string_view human) {
-  const std::string text = ctx.json ? pretty(value) : std::string(human);
+  const std::string json_text = ctx.json ? pretty(value) : std::string();
+  const std::string_view text = ctx.json ? std::string_view(json_text) : human;
   std::cout << text;
   if (text.empty() || text.back() != '\n') std::cout << '\n';
   std::cout.flush();
@@ -35,14 +36,16 @@ std::string Table::str() const {
   for (const auto& row : rows_) {
     for (std::size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], row[c].size());
   }
+  std::size_t line_width = 1;
+  for (std::size_t width : widths) line_width += width + 3;
   std::string out;
+  out.reserve(line_width * rows_.size());
   for (const auto& row : rows_) {
-    std::string line;
     for (std::size_t c = 0; c < row.size(); ++c) {
-      line += row[c];
-      if (c + 1 < row.size()) line += std::string(widths[c] - row[c].size() + 3, ' ');
+      out += row[c];
+      if (c + 1 < row.size()) out.append(widths[c] - row[c].size() + 3, ' ');
     }
-    out += line + '\n';
+    out += '\n';
   }
   return out;
 }

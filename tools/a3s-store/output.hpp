@@ -26,6 +26,18 @@ nlohmann::json to_json_array(const Range& items) {
   return array;
 }
 
+// A list command's output: `items` as a JSON array with --json, else
+// `table(items)`. Only the form asked for is built (a list may hold 100,000
+// records).
+template <class Range, class Table>
+void emit_list(const Context& ctx, const Range& items, Table&& table) {
+  if (ctx.json) {
+    emit(ctx, to_json_array(items), {});
+  } else {
+    emit(ctx, nullptr, table(items));
+  }
+}
+
 // Comma-joined, or "-" when empty (table cells).
 std::string join_or_dash(const std::vector<std::string>& items);
 

@@ -149,7 +149,7 @@ void add_snapshot_commands(CLI::App& app, Context& ctx) {
   auto* ls = group->add_subcommand("ls", "List snapshots, newest first");
   ctx.on(ls, [&ctx] {
     const auto snapshots = ctx.open_store()->snapshots().list();
-    emit(ctx, to_json_array(snapshots), table(snapshots));
+    emit_list(ctx, snapshots, table);
   });
 
   auto* inspect = group->add_subcommand("inspect", "Show a snapshot");

@@ -54,7 +54,7 @@ void add_volume_commands(CLI::App& app, Context& ctx) {
   auto* ls = group->add_subcommand("ls", "List volumes");
   ctx.on(ls, [&ctx] {
     const auto volumes = ctx.open_store()->volumes().list();
-    emit(ctx, to_json_array(volumes), table(volumes));
+    emit_list(ctx, volumes, table);
   });
 
   auto* inspect = group->add_subcommand("inspect", "Show a volume");

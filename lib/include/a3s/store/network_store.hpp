@@ -10,6 +10,7 @@
 // filesystem failure and Error(corrupt) on a damaged database.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,6 +21,18 @@
 namespace a3s::store {
 
 class Database;
+
+// A network as listings show it: its own fields, with the endpoints counted
+// rather than carried, and no labels or policy.
+struct NetworkSummary {
+  std::string name;
+  std::string subnet;
+  std::string gateway;
+  std::string driver;
+  std::size_t endpoint_count = 0;
+  std::string created_at;
+  bool operator==(const NetworkSummary&) const = default;
+};
 
 class NetworkStore {
  public:
@@ -41,6 +54,11 @@ class NetworkStore {
 
   // Returns every network, sorted by name.
   std::vector<NetworkConfig> list() const;
+
+  // Returns a summary of every network, sorted by name: what a listing
+  // shows, at a fraction of list()'s cost (no JSON decoded, no endpoint
+  // records built).
+  std::vector<NetworkSummary> summaries() const;
 
   // Replaces the record named config.name wholesale (endpoints included).
   // Throws not_found, invalid_argument as create.
