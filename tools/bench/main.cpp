@@ -402,7 +402,19 @@ int run_bench(Config cfg, const std::string& json_path, const fs::path& self) {
       return 1;
     }
   }
-  return 0;
+  // A measurement that failed (an error, a wrong result, a lost update)
+  // fails the run, so the smoke run in CI catches it; numbers never do.
+  int failures = 0;
+  for (const auto& r : rows) {
+    const bool unverified =
+        r.extra.is_object() && r.extra.contains("verified") && !r.extra["verified"].get<bool>();
+    if (r.note.starts_with("error") || unverified) {
+      std::cerr << "bench: " << r.op << " " << r.impl << " " << r.records << " failed: " << r.note
+                << "\n";
+      ++failures;
+    }
+  }
+  return failures == 0 ? 0 : 1;
 }
 
 }  // namespace
