@@ -2,7 +2,18 @@
 -- the migrations and compares, and `a3s-store migrate verify` checks a live
 -- database against it). Do not edit by hand.
 
-PRAGMA user_version = 2;
+PRAGMA user_version = 3;
+
+CREATE TABLE catalog_totals (
+  catalog TEXT NOT NULL PRIMARY KEY CHECK (catalog IN ('snapshots', 'image_layouts')),
+  record_count INTEGER NOT NULL,
+  size_bytes INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE image_layouts (
+  digest TEXT NOT NULL PRIMARY KEY,
+  size_bytes INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
 
 CREATE TABLE images (
   reference TEXT NOT NULL PRIMARY KEY,
@@ -90,3 +101,76 @@ CREATE INDEX images_by_digest ON images (digest);
 CREATE INDEX images_by_last_used ON images (last_used, reference);
 
 CREATE INDEX snapshots_by_created_at ON snapshots (created_at, id);
+
+CREATE TRIGGER image_layouts_count_delete AFTER DELETE ON image_layouts
+BEGIN
+  UPDATE catalog_totals
+    SET record_count = record_count - 1, size_bytes = size_bytes - OLD.size_bytes
+    WHERE catalog = 'image_layouts';
+END;
+
+CREATE TRIGGER image_layouts_count_insert AFTER INSERT ON image_layouts
+BEGIN
+  UPDATE catalog_totals
+    SET record_count = record_count + 1, size_bytes = size_bytes + NEW.size_bytes
+    WHERE catalog = 'image_layouts';
+END;
+
+CREATE TRIGGER image_layouts_count_update AFTER UPDATE OF size_bytes ON image_layouts
+  WHEN NEW.size_bytes IS NOT OLD.size_bytes
+BEGIN
+  UPDATE catalog_totals
+    SET size_bytes = size_bytes - OLD.size_bytes + NEW.size_bytes
+    WHERE catalog = 'image_layouts';
+END;
+
+CREATE TRIGGER images_layout_delete AFTER DELETE ON images
+BEGIN
+  DELETE FROM image_layouts
+    WHERE digest = OLD.digest AND NOT EXISTS (SELECT 1 FROM images WHERE digest = OLD.digest);
+  INSERT INTO image_layouts (digest, size_bytes)
+    SELECT digest, max(size_bytes) FROM images WHERE digest = OLD.digest GROUP BY digest
+    ON CONFLICT (digest) DO UPDATE SET size_bytes = excluded.size_bytes
+    WHERE excluded.size_bytes IS NOT image_layouts.size_bytes;
+END;
+
+CREATE TRIGGER images_layout_insert AFTER INSERT ON images
+BEGIN
+  INSERT INTO image_layouts (digest, size_bytes) VALUES (NEW.digest, NEW.size_bytes)
+    ON CONFLICT (digest) DO UPDATE SET size_bytes = excluded.size_bytes
+    WHERE excluded.size_bytes > image_layouts.size_bytes;
+END;
+
+CREATE TRIGGER images_layout_update AFTER UPDATE OF digest, size_bytes ON images
+  WHEN NEW.digest IS NOT OLD.digest OR NEW.size_bytes IS NOT OLD.size_bytes
+BEGIN
+  DELETE FROM image_layouts
+    WHERE digest = OLD.digest AND NOT EXISTS (SELECT 1 FROM images WHERE digest = OLD.digest);
+  INSERT INTO image_layouts (digest, size_bytes)
+    SELECT digest, max(size_bytes) FROM images
+    WHERE digest IN (OLD.digest, NEW.digest) GROUP BY digest
+    ON CONFLICT (digest) DO UPDATE SET size_bytes = excluded.size_bytes
+    WHERE excluded.size_bytes IS NOT image_layouts.size_bytes;
+END;
+
+CREATE TRIGGER snapshots_count_delete AFTER DELETE ON snapshots
+BEGIN
+  UPDATE catalog_totals
+    SET record_count = record_count - 1, size_bytes = size_bytes - OLD.size_bytes
+    WHERE catalog = 'snapshots';
+END;
+
+CREATE TRIGGER snapshots_count_insert AFTER INSERT ON snapshots
+BEGIN
+  UPDATE catalog_totals
+    SET record_count = record_count + 1, size_bytes = size_bytes + NEW.size_bytes
+    WHERE catalog = 'snapshots';
+END;
+
+CREATE TRIGGER snapshots_count_update AFTER UPDATE OF size_bytes ON snapshots
+  WHEN NEW.size_bytes IS NOT OLD.size_bytes
+BEGIN
+  UPDATE catalog_totals
+    SET size_bytes = size_bytes - OLD.size_bytes + NEW.size_bytes
+    WHERE catalog = 'snapshots';
+END;

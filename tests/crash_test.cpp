@@ -12,6 +12,7 @@
 #include "a3s/store/store.hpp"
 #include "home_check.hpp"
 #include "test_support.hpp"
+#include "totals_check.hpp"
 
 using namespace a3s::store;
 namespace fs = std::filesystem;
@@ -147,6 +148,7 @@ TEST_CASE("a crash at any step leaves the old or the new state, nothing half-mad
       auto store = Store::open(a3s::test::options_for(home.path()));  // sweeps
       CHECK(a3s::test::home_problems(home.path()).empty());
       for (const auto& problem : a3s::test::home_problems(home.path())) WARN(problem);
+      CHECK(a3s::test::totals_problems(home.path() / "box.db") == std::vector<std::string>{});
       CHECK(scenario.new_state(*store) == scenario.committed);
       for (const auto& s : store->snapshots().list()) {
         // A visible snapshot is complete.

@@ -29,6 +29,7 @@
 #include "owned_files.hpp"
 #include "store_assertions.hpp"
 #include "test_support.hpp"
+#include "totals_check.hpp"
 
 namespace fs = std::filesystem;
 namespace st = a3s::store;
@@ -384,21 +385,140 @@ TEST_CASE("list is by reference and total_size counts each digest once", "[image
   CHECK(h.images->total_size() == bytes_a + bytes_b);
 }
 
+TEST_CASE("total_size stays equal to the layouts through put, retag, remove and evict",
+          "[images][totals]") {
+  Home h;
+  const std::uint64_t bytes_a = make_layout(h.source("a"), 1000, 'a');
+  const std::uint64_t bytes_b = make_layout(h.source("b"), 2000, 'b');
+  const std::uint64_t bytes_c = make_layout(h.source("c"), 3000, 'c');
+  auto totals_match = [&](std::uint64_t bytes) {
+    CHECK(h.images->total_size() == bytes);
+    CHECK(a3s::test::totals_problems(h.options.db_path) == std::vector<std::string>{});
+  };
+  totals_match(0);
+
+  h.images->put("app:1", kDigestA, h.source("a"));
+  totals_match(bytes_a);
+  tick();
+  h.images->put("app:2", kDigestA, h.source("a"));  // one layout, counted once
+  totals_match(bytes_a);
+  tick();
+  h.images->put("app:1", kDigestB, h.source("b"));  // retag; app:2 still holds A
+  totals_match(bytes_a + bytes_b);
+  tick();
+  h.images->put("app:2", kDigestC, h.source("c"));  // retag; A stays as a dangling entry
+  CHECK(references_of(h.images->list()) == Names{"app:1", "app:2", kDigestA});
+  totals_match(bytes_a + bytes_b + bytes_c);
+
+  CHECK(references_of(h.images->remove("app:1")) == Names{"app:1"});
+  totals_match(bytes_a + bytes_c);
+  tick();
+  h.images->put("web:1", kDigestC, h.source("c"));
+  totals_match(bytes_a + bytes_c);
+  CHECK(references_of(h.images->remove(kDigestC)) == Names{"app:2", "web:1"});
+  totals_match(bytes_a);
+
+  tick();
+  h.images->put("app:3", kDigestB, h.source("b"));
+  tick();
+  h.images->put("app:4", kDigestB, h.source("b"));
+  totals_match(bytes_a + bytes_b);
+  CHECK(h.images->evict(bytes_a + bytes_b).empty());
+  CHECK(h.images->evict(bytes_b) == Names{kDigestA});
+  totals_match(bytes_b);
+  CHECK(h.images->evict(0) == Names{"app:3", "app:4"});
+  totals_match(0);
+  CHECK(entries(h.home() / "images" / "sha256").empty());
+}
+
+TEST_CASE("edits of images rows by hand keep the layouts and totals right", "[images][totals]") {
+  Home h;
+  const std::uint64_t bytes_a = make_layout(h.source("a"), 1000);
+  h.images->put("app:1", kDigestA, h.source("a"));
+  h.images->put("app:2", kDigestA, h.source("a"));
+  auto edit = [&](const char* sql) {
+    h.db->write("test", [&](st::Connection& conn) {
+      conn.db().exec(sql);
+      return 0;
+    });
+  };
+  auto totals_match = [&](std::uint64_t bytes) {
+    CHECK(h.images->total_size() == bytes);
+    CHECK(a3s::test::totals_problems(h.options.db_path) == std::vector<std::string>{});
+  };
+
+  // References of one digest recorded at different sizes: the larger counts.
+  edit("UPDATE images SET size_bytes = size_bytes + 500 WHERE reference = 'app:2'");
+  totals_match(bytes_a + 500);
+  CHECK(references_of(h.images->remove("app:2")) == Names{"app:2"});  // the larger goes
+  totals_match(bytes_a);
+  h.images->put("app:2", kDigestA, h.source("a"));
+  edit("UPDATE images SET size_bytes = size_bytes + 500 WHERE reference = 'app:2'");
+  totals_match(bytes_a + 500);
+  edit(("UPDATE images SET digest = '" + kDigestB + "' WHERE reference = 'app:2'").c_str());
+  totals_match(bytes_a + bytes_a + 500);
+  // REPLACE deletes the old row without a DELETE statement; the library's
+  // connections still run the delete triggers (recursive_triggers).
+  edit(("INSERT OR REPLACE INTO images (reference, digest, size_bytes, pulled_at, last_used, "
+        "path) VALUES ('app:2', '" +
+        kDigestC +
+        "', 42, '2024-01-01T00:00:00.000000000Z', '2024-01-01T00:00:00.000000000Z', "
+        "'/x')")
+           .c_str());
+  totals_match(bytes_a + 42);
+  edit("DELETE FROM images");
+  totals_match(0);
+}
+
+TEST_CASE("a missing or drifted totals row is corrupt, not a wrong answer", "[images][totals]") {
+  Home h;
+  SECTION("the row is gone") {
+    h.db->write("test", [](st::Connection& conn) {
+      conn.db().exec("DELETE FROM catalog_totals WHERE catalog = 'image_layouts'");
+      return 0;
+    });
+    REQUIRE_STORE_ERROR(h.images->total_size(), st::ErrorCode::corrupt,
+                        "catalog_totals has no row for 'image_layouts'");
+    REQUIRE_STORE_ERROR(h.images->evict(0), st::ErrorCode::corrupt, "catalog_totals");
+  }
+  SECTION("it counts bytes no row has") {
+    h.db->write("test", [](st::Connection& conn) {
+      conn.db().exec("UPDATE catalog_totals SET size_bytes = 1000 WHERE catalog = 'image_layouts'");
+      return 0;
+    });
+    CHECK(h.images->evict(1000).empty());
+    REQUIRE_STORE_ERROR(h.images->evict(999), st::ErrorCode::corrupt, "the images table is empty");
+  }
+}
+
 TEST_CASE("sizes above INT64_MAX survive the database", "[images]") {
   Home h;
   const std::uint64_t huge = (std::uint64_t{1} << 63) + 5;
-  h.db->write("test", [&](st::Connection& conn) {
-    SQLite::Statement q(conn.db(),
-                        "INSERT INTO images VALUES (?, ?, ?, '2024-01-01T00:00:00.000000000Z', "
-                        "'2024-01-01T00:00:00.000000000Z', ?)");
-    q.bind(1, "big:1");
-    q.bind(2, kDigestA);
-    q.bind(3, static_cast<std::int64_t>(huge));
-    q.bind(4, h.images->layout_of(kDigestA).string());
-    return q.exec();
-  });
+  auto insert = [&](const char* reference, const std::string& digest, std::uint64_t size) {
+    h.db->write("test", [&](st::Connection& conn) {
+      SQLite::Statement q(conn.db(),
+                          "INSERT INTO images VALUES (?, ?, ?, '2024-01-01T00:00:00.000000000Z', "
+                          "'2024-01-01T00:00:00.000000000Z', ?)");
+      q.bind(1, reference);
+      q.bind(2, digest);
+      q.bind(3, static_cast<std::int64_t>(size));
+      q.bind(4, h.images->layout_of(digest).string());
+      return q.exec();
+    });
+  };
+  insert("big:1", kDigestA, huge);
   CHECK(h.images->total_size() == huge);
   CHECK(h.images->list().at(0).size_bytes == huge);
+  insert("small:1", kDigestB, 1000);
+  CHECK(h.images->total_size() == huge + 1000);
+
+  // A second such image would carry the total past what 64 bits hold: the
+  // write is refused rather than the total left wrong (0003_catalog_totals.sql).
+  REQUIRE_STORE_ERROR(insert("big:2", kDigestC, huge), st::ErrorCode::invalid_argument,
+                      "catalog_totals.size_bytes");
+  CHECK(h.images->total_size() == huge + 1000);
+  CHECK(references_of(h.images->list()) == Names{"big:1", "small:1"});
+  CHECK(a3s::test::totals_problems(h.options.db_path) == std::vector<std::string>{});
 }
 
 TEST_CASE("evict removes least recently used images until under the cap", "[images]") {
@@ -444,6 +564,7 @@ TEST_CASE("evict removes least recently used images until under the cap", "[imag
     CHECK(entries(h.home() / "images" / "sha256").empty());
   }
   CHECK(entries(h.home() / ".staging").empty());
+  CHECK(a3s::test::totals_problems(h.options.db_path) == std::vector<std::string>{});
 }
 
 TEST_CASE("the cache cap comes from Options or A3S_IMAGE_CACHE_SIZE", "[images]") {
@@ -546,4 +667,5 @@ TEST_CASE("4 processes putting and removing images of 2 shared digests stay cons
     return 0;
   });
   CHECK(a3s::test::home_problems(home).empty());
+  CHECK(a3s::test::totals_problems(home / "box.db") == std::vector<std::string>{});
 }

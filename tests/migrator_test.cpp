@@ -3,13 +3,19 @@
 
 #include <SQLiteCpp/Database.h>
 
+#include <cstdint>
 #include <cstdlib>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
 
 #include "a3s/store/migrator.hpp"
 #include "a3s/store/store.hpp"
 #include "database.hpp"
 #include "migration_engine.hpp"
 #include "test_support.hpp"
+#include "totals_check.hpp"
 
 using namespace a3s::store;
 namespace fs = std::filesystem;
@@ -329,7 +335,7 @@ TEST_CASE("a foreign SQLite database is not adopted", "[migrator]") {
   CHECK(code_of([&] { Store::open(a3s::test::options_for(home.path())); }) == ErrorCode::corrupt);
 }
 
-TEST_CASE("a version 1 database with every catalog is migrated to version 2 intact",
+TEST_CASE("a version 1 database with every catalog is migrated to the latest version intact",
           "[migrator][0002]") {
   TempDir home;
   const Options options = a3s::test::options_for(home.path());
@@ -365,7 +371,7 @@ TEST_CASE("a version 1 database with every catalog is migrated to version 2 inta
                          "804658e22c3fcf82867343d685d090a2b3851e0581e7a032871c86f7c5c986f7");
 
   auto store = Store::open(options);
-  CHECK(version_of(db) == 2);
+  CHECK(version_of(db) == Migrator::latest_version());
 
   const auto network = store->networks().get("frontend");
   REQUIRE(network);
@@ -388,6 +394,11 @@ TEST_CASE("a version 1 database with every catalog is migrated to version 2 inta
   CHECK(image->size_bytes == 560);
   CHECK(image->pulled_at == parse_rfc3339("2026-06-16T08:00:00.5Z", "pulled_at"));
 
+  CHECK(store->snapshots().count() == 1);
+  CHECK(store->snapshots().total_size() == 23);
+  CHECK(store->images().total_size() == 560);
+  CHECK(a3s::test::totals_problems(db) == std::vector<std::string>{});
+
   const auto json = to_json(*snap);
   CHECK_FALSE(json.contains("image_config"));
   CHECK_FALSE(json.contains("health_check"));
@@ -395,9 +406,93 @@ TEST_CASE("a version 1 database with every catalog is migrated to version 2 inta
 
   const auto backups = backups_of(db);
   REQUIRE(backups.size() == 1);
-  CHECK(backups[0].filename().string().rfind("box.db.bak-v1-to-v2-", 0) == 0);
+  CHECK(backups[0].filename().string().rfind(
+            "box.db.bak-v1-to-v" + std::to_string(Migrator::latest_version()) + "-", 0) == 0);
   CHECK(version_of(backups[0]) == 1);
   SQLite::Database backup(backups[0].string(), SQLite::OPEN_READONLY);
   CHECK(backup.execAndGet("SELECT count(*) FROM snapshots").getInt() == 1);
   CHECK(backup.execAndGet("SELECT count(*) FROM images").getInt() == 1);
+}
+
+TEST_CASE("a version 2 database holding snapshots and images gets their totals in version 3",
+          "[migrator][0003]") {
+  TempDir home;
+  const Options options = a3s::test::options_for(home.path());
+  REQUIRE(Migrator(options).up(2).current == 2);
+  const fs::path db = home.path() / "box.db";
+  const std::string digest_a = "sha256:" + std::string(64, 'a');
+  const std::string digest_b = "sha256:" + std::string(64, 'b');
+  const std::string digest_c = "sha256:" + std::string(64, 'c');
+  const std::uint64_t five_gib = std::uint64_t{5} << 30;
+
+  // As a version-2 build would have left it: two references share digest A
+  // (recorded at different sizes: A counts at the larger), B is a dangling
+  // entry under its digest, and one snapshot is larger than 32 bits.
+  {
+    SQLite::Database sql(db.string(), SQLite::OPEN_READWRITE);
+    SQLite::Statement snapshot(
+        sql,
+        "INSERT INTO snapshots (id, name, source_box_id, image, vcpus, memory_mb, volumes, env, "
+        "cmd, size_bytes, created_at, health_check, healthcheck_disabled) VALUES "
+        "(?, 'web', 'box-a', 'nginx:1.27', 1, 256, '[]', '{}', '[]', ?, "
+        "'2026-06-20T12:00:00.000000000Z', '{\"test\":[\"NONE\"]}', 1)");
+    for (const auto& [id, size] : std::vector<std::pair<std::string, std::uint64_t>>{
+             {"snap-001", 23}, {"snap-002", 0}, {"snap-003", five_gib}}) {
+      snapshot.reset();
+      snapshot.bind(1, id);
+      snapshot.bind(2, static_cast<std::int64_t>(size));
+      snapshot.exec();
+    }
+    SQLite::Statement image(sql,
+                            "INSERT INTO images (reference, digest, size_bytes, pulled_at, "
+                            "last_used, path) VALUES (?, ?, ?, '2026-06-16T08:00:00.000000000Z', "
+                            "'2026-06-16T08:00:00.000000000Z', '/x')");
+    for (const auto& [reference, digest, size] :
+         std::vector<std::tuple<std::string, std::string, std::int64_t>>{
+             {"alpine:latest", digest_a, 560},
+             {"alpine:3.20", digest_a, 600},
+             {digest_b, digest_b, 1000},
+             {"busybox:1", digest_c, 70}}) {
+      image.reset();
+      image.bind(1, reference);
+      image.bind(2, digest);
+      image.bind(3, size);
+      image.exec();
+    }
+  }
+
+  REQUIRE(Migrator(options).up(3).current == 3);
+  const auto backups = backups_of(db);
+  REQUIRE(backups.size() == 1);
+  CHECK(backups[0].filename().string().rfind("box.db.bak-v2-to-v3-", 0) == 0);
+  CHECK(version_of(backups[0]) == 2);
+  {
+    SQLite::Database sql(db.string(), SQLite::OPEN_READONLY);
+    SQLite::Statement totals(
+        sql, "SELECT catalog, record_count, size_bytes FROM catalog_totals ORDER BY catalog");
+    std::vector<std::tuple<std::string, std::int64_t, std::int64_t>> rows;
+    while (totals.executeStep()) {
+      rows.emplace_back(totals.getColumn(0).getString(), totals.getColumn(1).getInt64(),
+                        totals.getColumn(2).getInt64());
+    }
+    CHECK(rows == std::vector<std::tuple<std::string, std::int64_t, std::int64_t>>{
+                      {"image_layouts", 3, 1670},
+                      {"snapshots", 3, static_cast<std::int64_t>(five_gib) + 23}});
+  }
+  CHECK(a3s::test::totals_problems(db) == std::vector<std::string>{});
+
+  auto store = Store::open(options);
+  CHECK(store->snapshots().count() == 3);
+  CHECK(store->snapshots().total_size() == five_gib + 23);
+  CHECK(store->images().total_size() == 1670);
+
+  // The triggers carry on from the backfilled totals.
+  CHECK(store->images().remove("alpine:3.20").size() == 1);
+  CHECK(store->images().total_size() == 1630);
+  CHECK(store->images().remove(digest_b).size() == 1);
+  CHECK(store->images().total_size() == 630);
+  CHECK(store->snapshots().remove("snap-003"));
+  CHECK(store->snapshots().count() == 2);
+  CHECK(store->snapshots().total_size() == 23);
+  CHECK(a3s::test::totals_problems(db) == std::vector<std::string>{});
 }

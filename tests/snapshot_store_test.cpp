@@ -21,6 +21,8 @@
 #include <string>
 #include <vector>
 
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
 #include <nlohmann/json.hpp>
 
 #include "a3s/store/error.hpp"
@@ -30,6 +32,7 @@
 #include "home_check.hpp"
 #include "store_assertions.hpp"
 #include "test_support.hpp"
+#include "totals_check.hpp"
 
 namespace fs = std::filesystem;
 namespace st = a3s::store;
@@ -39,9 +42,13 @@ using a3s::test::regular_file_bytes;
 using a3s::test::TempDir;
 using nlohmann::json;
 
-// The files-vs-rows invariants hold (and no staging leftovers remain).
-#define CHECK_HOME_CONSISTENT(home) \
-  CHECK(a3s::test::home_problems(home) == std::vector<std::string>{})
+// The files-vs-rows invariants hold (and no staging leftovers remain), and
+// the running totals equal a fresh scan of the rows.
+#define CHECK_HOME_CONSISTENT(home)                                                     \
+  do {                                                                                  \
+    CHECK(a3s::test::home_problems(home) == std::vector<std::string>{});                \
+    CHECK(a3s::test::totals_problems((home) / "box.db") == std::vector<std::string>{}); \
+  } while (false)
 
 namespace {
 
@@ -585,10 +592,12 @@ TEST_CASE("count and total_size follow saves and removes", "[snapshot][count]") 
   snaps.save(make_snapshot("s7"), tree_of_size(src.path(), "c", 7));
   CHECK(snaps.count() == 4);
   CHECK(snaps.total_size() == 357);
+  CHECK_HOME_CONSISTENT(tmp.path());
 
   CHECK(snaps.remove("s250"));
   CHECK(snaps.count() == 3);
   CHECK(snaps.total_size() == 107);
+  CHECK_HOME_CONSISTENT(tmp.path());
   CHECK(snaps.remove("s0"));
   CHECK(snaps.count() == 2);
   CHECK(snaps.total_size() == 107);
@@ -723,6 +732,42 @@ TEST_CASE("prune deletes oldest first (ties by ID) until both limits hold", "[sn
   // A second prune with the same limits has nothing left to do.
   CHECK(snaps.prune(max_count, max_bytes).empty());
   CHECK(ids_of(snaps.list()) == kept);
+  CHECK_HOME_CONSISTENT(tmp.path());
+}
+
+TEST_CASE("count and total_size stay equal to the rows through save, prune, remove and edits",
+          "[snapshot][count][prune]") {
+  TempDir tmp;
+  TempDir src;
+  auto store = open_store(tmp.path());
+  auto& snaps = store->snapshots();
+  const fs::path db = tmp.path() / "box.db";
+  auto totals_match = [&](std::uint64_t count, std::uint64_t bytes) {
+    CHECK(snaps.count() == count);
+    CHECK(snaps.total_size() == bytes);
+    CHECK(a3s::test::totals_problems(db) == std::vector<std::string>{});
+  };
+
+  save_prune_set(snaps, src.path());
+  totals_match(5, 150);
+  CHECK(snaps.prune(3, 0) == Ids{"p1", "p2"});
+  totals_match(3, 120);
+  CHECK(snaps.remove("p3"));
+  totals_match(2, 90);
+
+  // An operator's edit in the sqlite3 shell moves the totals too.
+  const std::uint64_t five_gib = std::uint64_t{5} << 30;
+  {
+    SQLite::Database sql(db.string(), SQLite::OPEN_READWRITE);
+    SQLite::Statement edit(sql, "UPDATE snapshots SET size_bytes = ? WHERE id = 'p4'");
+    edit.bind(1, static_cast<std::int64_t>(five_gib));
+    REQUIRE(edit.exec() == 1);
+  }
+  totals_match(2, five_gib + 50);
+  CHECK(snaps.prune(0, 100) == Ids{"p4"});
+  totals_match(1, 50);
+  CHECK(snaps.prune(0, 1) == Ids{"p5"});
+  totals_match(0, 0);
   CHECK_HOME_CONSISTENT(tmp.path());
 }
 

@@ -35,6 +35,9 @@ Connection::Connection(const fs::path& path, const Options& options, bool read_o
     : db_(open_database(path, options, read_only)) {
   try {
     db_.exec("PRAGMA foreign_keys = ON");
+    // A row deleted by INSERT OR REPLACE fires the delete triggers that keep
+    // catalog_totals (0003) only with this on.
+    db_.exec("PRAGMA recursive_triggers = ON");
     db_.exec(options.durability == Durability::full ? "PRAGMA synchronous = FULL"
                                                     : "PRAGMA synchronous = NORMAL");
   } catch (const SQLite::Exception& e) {

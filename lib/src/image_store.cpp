@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "catalog_totals.hpp"
 #include "database.hpp"
 #include "fs_ops.hpp"
 #include "owned_files.hpp"
@@ -56,13 +57,10 @@ std::optional<StoredImage> decode_one(SQLite::Statement& rows) {
   return decode(rows);
 }
 
-// Bytes of the cached layouts, each digest counted once; summed by SQLite.
+// Bytes of the cached layouts, each digest counted once (its largest
+// size_bytes): the running total of image_layouts, O(1).
 std::uint64_t cached_bytes(Connection& conn) {
-  auto q = conn.prepare(
-      "SELECT coalesce(sum(size), 0) FROM "
-      "(SELECT max(size_bytes) AS size FROM images GROUP BY digest)");
-  q->executeStep();
-  return from_column(q->getColumn(0).getInt64());
+  return detail::catalog_totals(conn, "image_layouts").bytes;
 }
 
 bool referenced(Connection& conn, std::string_view digest) {
@@ -298,26 +296,29 @@ std::vector<std::string> ImageStore::evict(std::uint64_t max_size_bytes) {
   auto evicted = db_.write("image cache", [&](Connection& conn) {
     std::vector<std::string> references;
     layouts.clear();
-    std::int64_t rows = 0;
-    {
-      auto count = conn.prepare("SELECT count(*) FROM images");
-      count->executeStep();
-      rows = count->getColumn(0).getInt64();
-    }
-    // Each pass deletes one row, so this ends after at most `rows` passes.
-    for (std::int64_t pass = 0; pass < rows && cached_bytes(conn) > max_size_bytes; ++pass) {
+    // Under the cap this is one read of the total. Over it, each pass
+    // deletes exactly one row (or throws), so the loop ends after at most as
+    // many passes as there are rows, re-reading the O(1) total each time.
+    while (cached_bytes(conn) > max_size_bytes) {
       std::string reference;
       std::string digest;
       {
         auto lru = conn.prepare(
             "SELECT reference, digest FROM images ORDER BY last_used, reference LIMIT 1");
-        if (!lru->executeStep()) break;
+        if (!lru->executeStep()) {
+          // No rows, yet a total over the cap: the totals no longer match.
+          throw Error(ErrorCode::corrupt, "image cache: catalog_totals counts " +
+                                              std::to_string(cached_bytes(conn)) +
+                                              " bytes of images but the images table is empty");
+        }
         reference = lru->getColumn(0).getString();
         digest = lru->getColumn(1).getString();
       }
       auto erase = conn.prepare("DELETE FROM images WHERE reference = ?");
       erase->bind(1, reference);
-      erase->exec();
+      if (erase->exec() != 1) {
+        throw Error(ErrorCode::corrupt, image_name(reference) + " vanished while evicting it");
+      }
       if (!referenced(conn, digest)) layouts.push_back(layout_of(digest));
       references.push_back(std::move(reference));
     }

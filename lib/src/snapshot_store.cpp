@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include "catalog_totals.hpp"
 #include "database.hpp"
 #include "fs_ops.hpp"
 #include "owned_files.hpp"
@@ -235,17 +236,13 @@ bool SnapshotStore::remove(std::string_view id) {
 
 std::uint64_t SnapshotStore::count() const {
   return db_.read("snapshots", [&](Connection& conn) {
-    auto q = conn.prepare("SELECT count(*) FROM snapshots");
-    q->executeStep();
-    return static_cast<std::uint64_t>(q->getColumn(0).getInt64());
+    return detail::catalog_totals(conn, "snapshots").records;
   });
 }
 
 std::uint64_t SnapshotStore::total_size() const {
   return db_.read("snapshots", [&](Connection& conn) {
-    auto q = conn.prepare("SELECT coalesce(sum(size_bytes), 0) FROM snapshots");
-    q->executeStep();
-    return static_cast<std::uint64_t>(q->getColumn(0).getInt64());
+    return detail::catalog_totals(conn, "snapshots").bytes;
   });
 }
 
@@ -254,10 +251,7 @@ std::vector<std::string> SnapshotStore::prune(std::uint64_t max_count, std::uint
   fs::path intent;
   std::vector<fs::path> dirs;
   auto pruned = db_.write("snapshots", [&](Connection& conn) {
-    auto totals = conn.prepare("SELECT count(*), coalesce(sum(size_bytes), 0) FROM snapshots");
-    totals->executeStep();
-    auto count = static_cast<std::uint64_t>(totals->getColumn(0).getInt64());
-    auto bytes = static_cast<std::uint64_t>(totals->getColumn(1).getInt64());
+    auto [count, bytes] = detail::catalog_totals(conn, "snapshots");
     auto over = [&] {
       return (max_count != 0 && count > max_count) || (max_bytes != 0 && bytes > max_bytes);
     };

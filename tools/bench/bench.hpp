@@ -114,7 +114,8 @@ StoredImage make_image(std::size_t i, const fs::path& home);
 // for json-file, the runtime's legacy files are written.
 void populate_home(Impl impl, const fs::path& home, const CatalogSpec& spec);
 
-// Applies schema/0001 and 0002 (read from the source tree) to `db`.
+// Applies every schema/NNNN_*.sql (read from the source tree) in version
+// order to `db` and sets user_version to the last version.
 void apply_schema_sql(const fs::path& db_path);
 
 // ---- helpers --------------------------------------------------------------

@@ -7,8 +7,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <stdexcept>
+#include <utility>
+#include <vector>
 
 #include "a3s/store/store.hpp"
 #include "bench.hpp"
@@ -320,14 +323,26 @@ StoredImage make_image(std::size_t i, const fs::path& home) {
 }
 
 void apply_schema_sql(const fs::path& db_path) {
+  // schema/NNNN_description.sql, in version order, as the engine embeds them.
+  const std::regex migration_name(R"((\d{4})_[a-z0-9_]+\.sql)");
+  std::vector<std::pair<int, fs::path>> migrations;
+  for (const auto& entry : fs::directory_iterator(fs::path(A3S_SOURCE_ROOT) / "schema")) {
+    const std::string name = entry.path().filename().string();
+    std::smatch match;
+    if (std::regex_match(name, match, migration_name)) {
+      migrations.emplace_back(std::stoi(match[1].str()), entry.path());
+    }
+  }
+  std::sort(migrations.begin(), migrations.end());
+  if (migrations.empty()) {
+    throw std::runtime_error("no schema/NNNN_*.sql under " + std::string(A3S_SOURCE_ROOT));
+  }
   Db db(db_path.string());
   db.exec("PRAGMA journal_mode = WAL");
   db.exec("BEGIN IMMEDIATE");
-  for (const char* file : {"0001_initial.sql", "0002_snapshot_health.sql"}) {
-    const std::string sql = read_text(fs::path(A3S_SOURCE_ROOT) / "schema" / file);
-    db.exec(sql.c_str());
-  }
-  db.exec("PRAGMA user_version = 2");
+  for (const auto& [version, path] : migrations) db.exec(read_text(path).c_str());
+  // PRAGMA takes no bound parameters; the version is an integer we parsed.
+  db.exec(("PRAGMA user_version = " + std::to_string(migrations.back().first)).c_str());
   db.exec("COMMIT");
 }
 

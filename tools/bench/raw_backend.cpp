@@ -1,6 +1,6 @@
 // `sqlite-raw`: the floor for this design. Hand-written sqlite3 C API calls on
-// the same schema with the same PRAGMAs (foreign_keys=ON, synchronous
-// FULL/NORMAL, journal_mode=WAL, busy_timeout 5000); every statement is
+// the same schema with the same PRAGMAs (foreign_keys=ON, recursive_triggers=ON,
+// synchronous FULL/NORMAL, journal_mode=WAL, busy_timeout 5000); every statement is
 // prepared once per connection and reused; reads decode rows straight into the
 // same record structs the engine returns (JSON columns parsed with
 // nlohmann::json), with no validation and no intermediate JSON document.
@@ -215,26 +215,24 @@ class RawBackend final : public Backend {
     std::vector<std::string> layouts;
     auto evicted = write([&] {
       std::vector<std::string> refs;
-      auto total = static_cast<std::uint64_t>(scalar(img_total_));
-      while (total > max_size_bytes) {
+      // Under the cap: one O(1) read of the running total. Over it: one LRU
+      // row deleted per pass, the total re-read after each (the triggers
+      // count a shared layout until its last reference goes).
+      while (scalar(img_total_) > max_size_bytes) {
         if (!img_oldest_.step()) {
           img_oldest_.reset();
           break;
         }
         std::string reference = img_oldest_.str(0);
         const std::string digest = img_oldest_.str(1);
-        const auto size = static_cast<std::uint64_t>(img_oldest_.int64(2));
-        std::string path = img_oldest_.str(3);
+        std::string path = img_oldest_.str(2);
         img_oldest_.reset();
         img_delete_.bind_ref(1, reference);
         img_delete_.run();
         img_digest_used_.bind_ref(1, digest);
         const bool still_used = img_digest_used_.step();
         img_digest_used_.reset();
-        if (!still_used) {
-          total -= size;
-          layouts.push_back(std::move(path));
-        }
+        if (!still_used) layouts.push_back(std::move(path));
         refs.push_back(std::move(reference));
       }
       return refs;
@@ -255,6 +253,7 @@ class RawBackend final : public Backend {
     auto db = std::make_unique<Db>(path.string());
     sqlite3_busy_timeout(db->get(), 5000);
     db->exec("PRAGMA foreign_keys = ON");
+    db->exec("PRAGMA recursive_triggers = ON");
     db->exec(durability == Durability::full ? "PRAGMA synchronous = FULL"
                                             : "PRAGMA synchronous = NORMAL");
     if (db->query_text("PRAGMA journal_mode = WAL") != "wal") {
@@ -393,16 +392,15 @@ class RawBackend final : public Backend {
   Stmt user_insert_{*db_,
                     "INSERT INTO volume_users (volume, box_id, position) VALUES (?1, ?2, "
                     "(SELECT coalesce(max(position), 0) + 1 FROM volume_users WHERE volume = ?1))"};
-  Stmt snap_count_{*db_, "SELECT count(*) FROM snapshots"};
-  Stmt snap_total_{*db_, "SELECT coalesce(sum(size_bytes), 0) FROM snapshots"};
+  // The running totals of schema/0003_catalog_totals.sql, kept by triggers.
+  Stmt snap_count_{*db_, "SELECT record_count FROM catalog_totals WHERE catalog = 'snapshots'"};
+  Stmt snap_total_{*db_, "SELECT size_bytes FROM catalog_totals WHERE catalog = 'snapshots'"};
   Stmt img_touch_{*db_,
                   "UPDATE images SET last_used = ? WHERE reference = ? "
                   "RETURNING reference, digest, size_bytes, pulled_at, last_used, path"};
-  Stmt img_total_{*db_,
-                  "SELECT coalesce(sum(size_bytes), 0) FROM "
-                  "(SELECT max(size_bytes) AS size_bytes FROM images GROUP BY digest)"};
+  Stmt img_total_{*db_, "SELECT size_bytes FROM catalog_totals WHERE catalog = 'image_layouts'"};
   Stmt img_oldest_{*db_,
-                   "SELECT reference, digest, size_bytes, path FROM images "
+                   "SELECT reference, digest, path FROM images "
                    "ORDER BY last_used, reference LIMIT 1"};
   Stmt img_delete_{*db_, "DELETE FROM images WHERE reference = ?"};
   Stmt img_digest_used_{*db_, "SELECT 1 FROM images WHERE digest = ? LIMIT 1"};
