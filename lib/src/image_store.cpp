@@ -27,7 +27,6 @@ std::string image_name(std::string_view reference) {
 
 // u64 sizes are stored as the int64 with the same bits (see 0001_initial.sql).
 std::int64_t to_column(std::uint64_t v) { return static_cast<std::int64_t>(v); }
-std::uint64_t from_column(std::int64_t v) { return static_cast<std::uint64_t>(v); }
 
 // Row (reference, digest, size_bytes, pulled_at, last_used, path) → record
 // (see stored_row.hpp for what is checked on the way).
