@@ -11,65 +11,9 @@ namespace {
 
 namespace st = a3s::store;
 
-// The snapshot and image stores are reached through Store::snapshots() and
-// Store::images(); a checkout that does not have them yet still builds, and
-// those operations are reported as unsupported.
-template <class S>
-concept HasSnapshots = requires(S& s) {
-  s.snapshots().count();
-};
-template <class S>
-concept HasImages = requires(S& s) {
-  s.images().evict(std::uint64_t{0});
-};
-
-template <class S>
-std::uint64_t snapshot_count_of(S& store) {
-  if constexpr (HasSnapshots<S>) {
-    return store.snapshots().count();
-  } else {
-    throw std::logic_error("no snapshot store in this build");
-  }
-}
-
-template <class S>
-std::uint64_t snapshot_total_size_of(S& store) {
-  if constexpr (HasSnapshots<S>) {
-    return store.snapshots().total_size();
-  } else {
-    throw std::logic_error("no snapshot store in this build");
-  }
-}
-
-template <class S>
-std::optional<StoredImage> image_get_of(S& store, const std::string& reference) {
-  if constexpr (HasImages<S>) {
-    return store.images().get(reference);
-  } else {
-    (void)reference;
-    throw std::logic_error("no image store in this build");
-  }
-}
-
-template <class S>
-std::vector<std::string> image_evict_of(S& store, std::uint64_t max_size_bytes) {
-  if constexpr (HasImages<S>) {
-    return store.images().evict(max_size_bytes);
-  } else {
-    (void)max_size_bytes;
-    throw std::logic_error("no image store in this build");
-  }
-}
-
 class A3sBackend final : public Backend {
  public:
   explicit A3sBackend(std::shared_ptr<st::Store> store) : store_(std::move(store)) {}
-
-  bool supports(std::string_view op) const override {
-    if (op.starts_with("snapshot.")) return HasSnapshots<st::Store>;
-    if (op.starts_with("image.")) return HasImages<st::Store>;
-    return true;
-  }
 
   std::optional<NetworkConfig> network_get(const std::string& name) override {
     return store_->networks().get(name);
@@ -84,13 +28,13 @@ class A3sBackend final : public Backend {
     return store_->volumes().attach(name, box_id);
   }
   std::vector<VolumeConfig> volume_list() override { return store_->volumes().list(); }
-  std::uint64_t snapshot_count() override { return snapshot_count_of(*store_); }
-  std::uint64_t snapshot_total_size() override { return snapshot_total_size_of(*store_); }
+  std::uint64_t snapshot_count() override { return store_->snapshots().count(); }
+  std::uint64_t snapshot_total_size() override { return store_->snapshots().total_size(); }
   std::optional<StoredImage> image_get(const std::string& reference) override {
-    return image_get_of(*store_, reference);
+    return store_->images().get(reference);
   }
   std::vector<std::string> image_evict(std::uint64_t max_size_bytes) override {
-    return image_evict_of(*store_, max_size_bytes);
+    return store_->images().evict(max_size_bytes);
   }
   std::unique_ptr<Backend> for_another_thread() override {
     return std::make_unique<A3sBackend>(store_);

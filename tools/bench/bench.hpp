@@ -42,13 +42,6 @@ class Backend {
  public:
   virtual ~Backend() = default;
 
-  // Whether this build of the implementation offers `op` (the a3s snapshot
-  // and image stores may not exist yet in a given checkout).
-  virtual bool supports(std::string_view op) const {
-    (void)op;
-    return true;
-  }
-
   virtual std::optional<NetworkConfig> network_get(const std::string& name) = 0;
   virtual void network_create(const NetworkConfig& config) = 0;
   virtual NetworkEndpoint network_connect(const std::string& network, const std::string& box_id,
