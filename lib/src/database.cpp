@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <chrono>
 #include <random>
 #include <thread>
@@ -11,6 +12,9 @@ namespace a3s::store {
 namespace fs = std::filesystem;
 
 namespace {
+
+// The mapping is address space, not memory; pages come from the OS cache.
+constexpr std::int64_t kMmapBytes = std::int64_t{256} << 20;
 
 int open_flags(bool read_only) {
   return read_only ? SQLite::OPEN_READONLY
@@ -40,6 +44,10 @@ Connection::Connection(const fs::path& path, const Options& options, bool read_o
     db_.exec("PRAGMA recursive_triggers = ON");
     db_.exec(options.durability == Durability::full ? "PRAGMA synchronous = FULL"
                                                     : "PRAGMA synchronous = NORMAL");
+    // Pages are read through a shared mapping rather than a pread into each
+    // connection's private cache: a lookup in a catalog far larger than the
+    // cache then costs memory reads, not system calls.
+    db_.exec("PRAGMA mmap_size = " + std::to_string(kMmapBytes));
   } catch (const SQLite::Exception& e) {
     throw detail::from_sqlite(e, context_for(path));
   }
@@ -103,8 +111,15 @@ Database::PooledConnection Database::acquire() {
   {
     std::lock_guard lock(mutex_);
     if (!idle_.empty()) {
-      auto conn = std::move(idle_.back());
-      idle_.pop_back();
+      // Prefer the connection this thread used last: its page cache and
+      // statements are still in this core's caches. Handing connections
+      // round between threads cost small reads a third of their speed.
+      const auto self = std::this_thread::get_id();
+      auto it = std::find_if(idle_.rbegin(), idle_.rend(),
+                             [&](const IdleConnection& c) { return c.last_user == self; });
+      auto chosen = it == idle_.rend() ? std::prev(idle_.end()) : std::prev(it.base());
+      auto conn = std::move(chosen->conn);
+      idle_.erase(chosen);
       return PooledConnection(*this, std::move(conn));
     }
   }
@@ -115,7 +130,7 @@ Database::PooledConnection Database::acquire() {
 void Database::release(std::unique_ptr<Connection> conn) {
   std::lock_guard lock(mutex_);
   if (static_cast<int>(idle_.size()) < options_.max_idle_connections) {
-    idle_.push_back(std::move(conn));
+    idle_.push_back({std::this_thread::get_id(), std::move(conn)});
   }
 }
 

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -161,7 +162,11 @@ class Database {
 
   Options options_;
   std::mutex mutex_;
-  std::vector<std::unique_ptr<Connection>> idle_;
+  struct IdleConnection {
+    std::thread::id last_user;
+    std::unique_ptr<Connection> conn;
+  };
+  std::vector<IdleConnection> idle_;
 };
 
 }  // namespace a3s::store
