@@ -97,13 +97,29 @@ void run_catalog_ops(const Config& cfg, Impl impl, Durability durability, std::s
     g_sink = g_sink + network->endpoints.size();
   });
   if (cfg.extras && wanted(cfg, "network.get")) {
+    // Scaling is the ratio of two throughputs, so a moment of lost CPU on a
+    // shared machine skews one side only: 1 and 2 threads alternate for three
+    // rounds and each keeps its best round.
     Row row = make_row("network.get", impl, n, dur);
     row.threads = 2;
+    const auto get = [n](Backend& backend, Rng& r) {
+      const auto network = backend.network_get(network_name(r.below(n)));
+      g_sink = g_sink + network->endpoints.size();
+    };
+    Limits round = cfg.reads;
+    round.max_time /= 3;
     try {
-      row.result = measure_threads(b, 2, cfg.reads, [n](Backend& backend, Rng& r) {
-        const auto network = backend.network_get(network_name(r.below(n)));
-        g_sink = g_sink + network->endpoints.size();
-      });
+      Result one;
+      Result two;
+      for (int k = 0; k < 3; ++k) {
+        const Result one_now = measure_threads(b, 1, round, get);
+        const Result two_now = measure_threads(b, 2, round, get);
+        if (k == 0 || one_now.ns_per_op < one.ns_per_op) one = one_now;
+        if (k == 0 || two_now.ns_per_op < two.ns_per_op) two = two_now;
+      }
+      row.result = two;
+      row.extra["one_thread_ns_per_op"] = one.ns_per_op;
+      row.extra["statistic"] = "best of 3 rounds alternating 1 and 2 threads";
     } catch (const std::exception& e) {
       row.note = std::string("error: ") + e.what();
     }
@@ -268,14 +284,18 @@ void print_targets(const Config& cfg, const std::vector<Row>& rows) {
   std::cout << "4. a3s network.get with 2 threads >= 1.6x the 1-thread throughput:\n";
   for (std::size_t n : cfg.sizes) {
     for (const auto& d : durs) {
-      const double one = ns("network.get", "a3s", n, d, 1);
-      const double two = ns("network.get", "a3s", n, d, 2);
-      if (one <= 0 || two <= 0) continue;
-      std::cout << "   " << verdict(one / two >= 1.6) << " " << n << " (" << d
-                << "): " << fmt(one / two) << "x";
-      const double r1 = ns("network.get", "sqlite-raw", n, d, 1);
-      const double r2 = ns("network.get", "sqlite-raw", n, d, 2);
-      if (r1 > 0 && r2 > 0) std::cout << "  (sqlite-raw: " << fmt(r1 / r2) << "x)";
+      const auto scaling = [&](const std::string& impl) {
+        const Row* r = find_row(rows, "network.get", impl, n, d, 2);
+        if (r == nullptr || !r->note.empty() || r->result.ns_per_op <= 0) return 0.0;
+        return r->extra.value("one_thread_ns_per_op", 0.0) / r->result.ns_per_op;
+      };
+      const double a3s = scaling("a3s");
+      if (a3s <= 0) continue;
+      std::cout << "   " << verdict(a3s >= 1.6) << " " << n << " (" << d << "): " << fmt(a3s)
+                << "x";
+      if (const double raw = scaling("sqlite-raw"); raw > 0) {
+        std::cout << "  (sqlite-raw: " << fmt(raw) << "x)";
+      }
       std::cout << "\n";
     }
   }

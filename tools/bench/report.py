@@ -95,11 +95,13 @@ def extras(rows, n):
     out = []
     for impl in ("a3s", "sqlite-raw"):
         for d in DURABILITIES:
-            one = rows.ns("network.get", impl, n, d)
-            two = rows.ns("network.get", impl, n, d, threads=2)
+            row = rows.find("network.get", impl, n, d, threads=2)
+            one = row and row.get("one_thread_ns_per_op")
+            two = row and row.get("ns_per_op")
             if one and two:
                 out.append(f"- network.get, 2 threads, {impl} {d.upper()}: {ratio(one, two)} "
-                           f"the 1-thread throughput ({duration(two)} vs {duration(one)} per op)")
+                           f"the 1-thread throughput ({duration(two)} vs {duration(one)} per op, "
+                           "best of 3 alternating rounds)")
     for r in rows.rows:
         if r.get("concurrency") == "process" and r.get("ops_per_s") is not None:
             verified = "no lost update, no shared IP" if r.get("verified") else "NOT VERIFIED"
