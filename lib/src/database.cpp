@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <random>
 #include <thread>
@@ -98,7 +99,26 @@ void Transaction::commit() {
   committed_ = true;
 }
 
-Database::Database(const Options& options) : options_(options) {
+namespace {
+
+// SQLite keeps allocation statistics under one process-wide mutex unless told
+// not to (Debian builds it with SQLITE_DEFAULT_MEMSTATUS=1), and the engine
+// never reads them: with them on, two threads reading at once spent their
+// time waiting for each other (1.6x one thread's throughput; 2.3x without).
+// The setting only takes before SQLite initialises; in a process that used
+// SQLite first, SQLite refuses it (SQLITE_MISUSE) and nothing changes.
+void configure_sqlite_once() {
+  static const int result = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  (void)result;
+}
+
+}  // namespace
+
+Database::Database(const Options& options)
+    : options_(options),
+      idle_count_(static_cast<std::size_t>(std::max(options.max_idle_connections, 0))),
+      idle_(std::make_unique<std::atomic<Connection*>[]>(idle_count_)) {
+  configure_sqlite_once();
   try {
     fs::create_directories(options_.db_path.parent_path());
   } catch (const fs::filesystem_error& e) {
@@ -107,31 +127,41 @@ Database::Database(const Options& options) : options_(options) {
   release(std::make_unique<Connection>(options_.db_path, options_));
 }
 
+Database::~Database() {
+  for (std::size_t i = 0; i < idle_count_; ++i) delete idle_[i].exchange(nullptr);
+}
+
+// Each thread starts looking at its own slot, so a thread gets back the
+// connection it used last (its page cache and statements still in this
+// core's caches) and threads do not meet on a lock: with a mutex-guarded
+// list, two reading threads spent a tenth of their time waking each other.
+std::size_t Database::home_slot() const {
+  static std::atomic<std::size_t> next_thread{0};
+  thread_local const std::size_t thread_index = next_thread.fetch_add(1);
+  return thread_index % idle_count_;
+}
+
 Database::PooledConnection Database::acquire() {
-  {
-    std::lock_guard lock(mutex_);
-    if (!idle_.empty()) {
-      // Prefer the connection this thread used last: its page cache and
-      // statements are still in this core's caches. Handing connections
-      // round between threads cost small reads a third of their speed.
-      const auto self = std::this_thread::get_id();
-      auto it = std::find_if(idle_.rbegin(), idle_.rend(),
-                             [&](const IdleConnection& c) { return c.last_user == self; });
-      auto chosen = it == idle_.rend() ? std::prev(idle_.end()) : std::prev(it.base());
-      auto conn = std::move(chosen->conn);
-      idle_.erase(chosen);
-      return PooledConnection(*this, std::move(conn));
+  for (std::size_t k = 0; k < idle_count_; ++k) {
+    auto& slot = idle_[(home_slot() + k) % idle_count_];
+    if (slot.load(std::memory_order_relaxed) == nullptr) continue;
+    if (Connection* conn = slot.exchange(nullptr, std::memory_order_acquire)) {
+      return PooledConnection(*this, std::unique_ptr<Connection>(conn));
     }
   }
-  // Opened outside the lock: a slow open must not stall other threads.
   return PooledConnection(*this, std::make_unique<Connection>(options_.db_path, options_));
 }
 
 void Database::release(std::unique_ptr<Connection> conn) {
-  std::lock_guard lock(mutex_);
-  if (static_cast<int>(idle_.size()) < options_.max_idle_connections) {
-    idle_.push_back({std::this_thread::get_id(), std::move(conn)});
+  for (std::size_t k = 0; k < idle_count_; ++k) {
+    Connection* empty = nullptr;
+    if (idle_[(home_slot() + k) % idle_count_].compare_exchange_strong(
+            empty, conn.get(), std::memory_order_release, std::memory_order_relaxed)) {
+      conn.release();  // owned by the slot now
+      return;
+    }
   }
+  // Every slot is taken: this connection is closed.
 }
 
 bool Database::retryable(const SQLite::Exception& e, int attempt) const {

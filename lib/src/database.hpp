@@ -2,12 +2,11 @@
 // place besides the migrator and the stores' .cpp files that sees SQLite.
 #pragma once
 
+#include <atomic>
 #include <filesystem>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -89,6 +88,10 @@ class Database {
   // file and its directory if missing. Leaves the schema alone: callers run
   // detail::open_schema or detail::migrate next. Throws corrupt, io.
   explicit Database(const Options& options);
+  // Closes the idle connections; no operation may be running.
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
 
   const Options& options() const { return options_; }
 
@@ -160,13 +163,13 @@ class Database {
   bool retryable(const SQLite::Exception& e, int attempt) const;
   void back_off(int attempt) const;
 
+  std::size_t home_slot() const;
+
   Options options_;
-  std::mutex mutex_;
-  struct IdleConnection {
-    std::thread::id last_user;
-    std::unique_ptr<Connection> conn;
-  };
-  std::vector<IdleConnection> idle_;
+  // Idle connections, one per slot (nullptr when empty): at most
+  // Options::max_idle_connections stay open between operations.
+  std::size_t idle_count_;
+  std::unique_ptr<std::atomic<Connection*>[]> idle_;
 };
 
 }  // namespace a3s::store

@@ -2,6 +2,7 @@
 // files (json-file) and hand-written SQLite (sqlite-raw), same operations,
 // same machine, one run. See bench.hpp for what each implementation is.
 #include <spdlog/spdlog.h>
+#include <sqlite3.h>
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -443,6 +444,10 @@ int run_bench(Config cfg, const std::string& json_path, const fs::path& self) {
 
 int main(int argc, char** argv) {
   using namespace bench;
+  // One SQLite configuration for the whole process, before anything opens a
+  // database: the engine sets this itself (lib/src/database.cpp), and
+  // sqlite-raw, in the same process, runs under the same one.
+  sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
   CLI::App app{"Benchmark: a3s vs the runtime's JSON files vs hand-written SQLite", "bench"};
   Config cfg;
   std::string json_path;
