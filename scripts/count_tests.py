@@ -21,7 +21,8 @@ with open(sys.argv[1], encoding="utf-8") as log:
         elif mixed:
             passed += int(mixed.group(2))
             failed += int(mixed.group(3)) or 1
-        elif result.get("name") == "bench_quick" and result.get("result") == "OK":
+        elif (result.get("name", "").split(" / ")[-1] == "bench_quick"
+              and result.get("result") == "OK"):
             passed += 1
         else:
             failed += 1
