@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "a3s/store/store.hpp"
 #include "database.hpp"
@@ -50,6 +51,8 @@ TEST_CASE("every connection gets the engine's PRAGMAs", "[database]") {
     CHECK(pragma<int>(*db, "PRAGMA synchronous") == 2);
     CHECK(pragma<int>(*db, "PRAGMA foreign_keys") == 1);
     CHECK(pragma<int>(*db, "PRAGMA busy_timeout") == 5000);
+    CHECK(pragma<int>(*db, "PRAGMA recursive_triggers") == 1);
+    CHECK(pragma<int>(*db, "PRAGMA mmap_size") == 256 << 20);
   }
   SECTION("durability NORMAL and a custom busy timeout") {
     options.durability = Durability::normal;
@@ -149,4 +152,38 @@ TEST_CASE("options resolve the home from A3S_HOME and the database inside it", "
   explicit_db.home = home.path();
   explicit_db.db_path = home.path() / "elsewhere.db";
   CHECK(resolve(explicit_db).db_path == home.path() / "elsewhere.db");
+}
+
+TEST_CASE("the pool serves any number of threads whatever it keeps idle", "[database]") {
+  // 0 keeps nothing between operations; 1 makes threads share one slot.
+  const int idle = GENERATE(0, 1, 8);
+  TempDir home;
+  Options options = a3s::test::options_for(home.path());
+  options.max_idle_connections = idle;
+  auto store = Store::open(options);
+  store->networks().create(network("dev", "10.1.0.0/16"));
+
+  constexpr int kThreads = 4;
+  constexpr int kBoxes = 10;
+  std::vector<std::thread> threads;
+  std::mutex m;
+  std::vector<std::string> errors;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      try {
+        for (int i = 0; i < kBoxes; ++i) {
+          store->networks().connect("dev", "box-" + std::to_string(t) + "-" + std::to_string(i),
+                                    "web");
+          if (!store->networks().get("dev")) throw std::runtime_error("dev vanished");
+        }
+      } catch (const std::exception& e) {
+        std::lock_guard lock(m);
+        errors.push_back(e.what());
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  INFO("max_idle_connections = " << idle);
+  CHECK(errors.empty());
+  CHECK(store->networks().get("dev")->endpoints.size() == kThreads * kBoxes);
 }
