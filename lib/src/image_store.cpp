@@ -62,12 +62,6 @@ std::uint64_t cached_bytes(Connection& conn) {
   return detail::catalog_totals(conn, "image_layouts").bytes;
 }
 
-bool referenced(Connection& conn, std::string_view digest) {
-  auto q = conn.prepare("SELECT 1 FROM images WHERE digest = ? LIMIT 1");
-  q->bind(1, std::string(digest));
-  return q->executeStep();
-}
-
 // Renames the complete copy at `staged` to `layout`. Call holding the write
 // lock, with `layout` absent.
 void place(const fs::path& staged, const fs::path& layout, const fs::path& home) {
@@ -259,7 +253,7 @@ std::vector<StoredImage> ImageStore::remove(std::string_view reference_or_digest
     layouts.clear();
     for (const auto& image : images) {
       const fs::path layout = layout_of(image.digest);
-      if (!referenced(conn, image.digest) &&
+      if (!detail::owned_by_a_row(conn, home_, layout) &&
           std::find(layouts.begin(), layouts.end(), layout) == layouts.end()) {
         layouts.push_back(layout);
       }
@@ -318,7 +312,8 @@ std::vector<std::string> ImageStore::evict(std::uint64_t max_size_bytes) {
       if (erase->exec() != 1) {
         throw Error(ErrorCode::corrupt, image_name(reference) + " vanished while evicting it");
       }
-      if (!referenced(conn, digest)) layouts.push_back(layout_of(digest));
+      const fs::path layout = layout_of(digest);
+      if (!detail::owned_by_a_row(conn, home_, layout)) layouts.push_back(layout);
       references.push_back(std::move(reference));
     }
     if (!intent.empty()) staging.drop_intent(intent);  // from a run that rolled back
