@@ -1,15 +1,17 @@
 // Crash consistency (SPEC §4 "Files and rows stay consistent"): a child
 // process is SIGKILLed at each named step of save, put, remove, delete and
-// prune (A3S_FAULT_POINT); the home is then reopened — which sweeps staging
-// leftovers — and must show the old or the new state, never a row without
-// its files or a directory without its row.
+// prune (the fault points of the library's test build); the home is then
+// reopened — which sweeps staging leftovers — and must show the old or the
+// new state, never a row without its files or a directory without its row.
 #include <catch2/catch.hpp>
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <cstdlib>
 
 #include "a3s/store/store.hpp"
+#include "fault_injection.hpp"
 #include "home_check.hpp"
 #include "test_support.hpp"
 #include "totals_check.hpp"
@@ -137,7 +139,10 @@ TEST_CASE("a crash at any step leaves the old or the new state, nothing half-mad
         scenario.setup(*store, tree);
       }
       const auto codes = a3s::test::run_in_children(1, [&](int) {
-        ::setenv("A3S_FAULT_POINT", scenario.point, 1);
+        const std::string point = scenario.point;
+        a3s::store::detail::set_fault_hook([point](std::string_view at) {
+          if (at == point) ::kill(::getpid(), SIGKILL);
+        });
         auto store = Store::open(a3s::test::options_for(home.path()));
         scenario.action(*store, tree);
         return 0;  // the fault point was never reached

@@ -218,10 +218,4 @@ void Staging::sweep(const std::function<bool(const fs::path&)>& owned) const {
   for (const auto& entry : entries) remove_quietly(entry);
 }
 
-void fault_point(std::string_view name) {
-  // Read each time (not cached) so a forked test child can select a point.
-  const char* const selected = std::getenv("A3S_FAULT_POINT");
-  if (selected != nullptr && name == selected) ::kill(::getpid(), SIGKILL);
-}
-
 }  // namespace a3s::store::detail

@@ -75,9 +75,5 @@ class Staging {
   std::filesystem::path dir_;
 };
 
-// Test-only crash injection: when the environment variable A3S_FAULT_POINT
-// equals `name`, the process kills itself with SIGKILL on the spot. Costs a
-// getenv otherwise; fault points sit next to file system work only.
-void fault_point(std::string_view name);
 
 }  // namespace a3s::store::detail

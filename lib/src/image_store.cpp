@@ -6,6 +6,7 @@
 
 #include "catalog_totals.hpp"
 #include "database.hpp"
+#include "fault_injection.hpp"
 #include "fs_ops.hpp"
 #include "owned_files.hpp"
 #include "stored_row.hpp"
@@ -138,14 +139,14 @@ std::optional<StoredImage> put_once(Database& db, const detail::Staging& staging
           if (!fs::is_directory(layout, exists_ec)) {
             if (staged.empty() || renamed) return std::nullopt;
             if (intent.empty()) intent = staging.record_intent(layout);
-            detail::fault_point("image.put.before_rename");
+            A3S_FAULT_POINT("image.put.before_rename");
             place(staged, layout, home);
             renamed = true;
-            detail::fault_point("image.put.after_rename");
+            A3S_FAULT_POINT("image.put.after_rename");
           }
           keep_displaced(conn, reference, digest);
           StoredImage stored = upsert(conn, reference, digest, detail::tree_size(layout), layout);
-          detail::fault_point("image.put.before_commit");
+          A3S_FAULT_POINT("image.put.before_commit");
           return stored;
         });
     if (!intent.empty()) staging.drop_intent(intent);
@@ -262,7 +263,7 @@ std::vector<StoredImage> ImageStore::remove(std::string_view reference_or_digest
     intent = layouts.empty() ? fs::path() : staging.record_intent(layouts);
     return images;
   });
-  detail::fault_point("image.remove.after_commit");
+  A3S_FAULT_POINT("image.remove.after_commit");
   if (!layouts.empty()) detail::retire_unowned(db_, staging, home_, layouts, intent);
   return removed;
 }
@@ -318,10 +319,10 @@ std::vector<std::string> ImageStore::evict(std::uint64_t max_size_bytes) {
     }
     if (!intent.empty()) staging.drop_intent(intent);  // from a run that rolled back
     intent = layouts.empty() ? fs::path() : staging.record_intent(layouts);
-    detail::fault_point("image.evict.before_commit");
+    A3S_FAULT_POINT("image.evict.before_commit");
     return references;
   });
-  detail::fault_point("image.evict.after_commit");
+  A3S_FAULT_POINT("image.evict.after_commit");
   if (!layouts.empty()) detail::retire_unowned(db_, staging, home_, layouts, intent);
   return evicted;
 }

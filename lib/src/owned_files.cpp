@@ -35,7 +35,7 @@ void retire_unowned(Database& db, const Staging& staging, const fs::path& home,
       }
       return moved;
     });
-    fault_point("files.retire.after_move");
+    A3S_FAULT_POINT("files.retire.after_move");
     for (const auto& path : retired) Staging::remove_quietly(path);
     staging.drop_intent(intent);
   } catch (const std::exception& e) {

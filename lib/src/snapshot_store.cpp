@@ -4,6 +4,7 @@
 
 #include "catalog_totals.hpp"
 #include "database.hpp"
+#include "fault_injection.hpp"
 #include "fs_ops.hpp"
 #include "owned_files.hpp"
 #include "stored_row.hpp"
@@ -155,7 +156,7 @@ SnapshotMetadata SnapshotStore::save(const SnapshotMetadata& metadata,
   try {
     saved.size_bytes = stage_rootfs(rootfs_source, staged);
     validate(saved);
-    detail::fault_point("snapshot.save.after_copy");
+    A3S_FAULT_POINT("snapshot.save.after_copy");
     fs::path orphan;
     db_.write(snapshot_name(metadata.id), [&](Connection& conn) {
       if (exists(conn, saved.id)) throw taken(saved.id);
@@ -163,7 +164,7 @@ SnapshotMetadata SnapshotStore::save(const SnapshotMetadata& metadata,
         if (intent.empty()) intent = staging.record_intent(final_dir);
         // A directory without a row is a crashed save's: ours replaces it.
         if (orphan.empty()) orphan = staging.retire(final_dir);
-        detail::fault_point("snapshot.save.before_rename");
+        A3S_FAULT_POINT("snapshot.save.before_rename");
         fs::create_directories(final_dir.parent_path());
         if (::rename(staged.c_str(), final_dir.c_str()) != 0) {
           throw Error(ErrorCode::io, "cannot move the rootfs of " + snapshot_name(saved.id) +
@@ -171,13 +172,13 @@ SnapshotMetadata SnapshotStore::save(const SnapshotMetadata& metadata,
         }
         renamed = true;
         detail::fsync_directory(final_dir.parent_path());
-        detail::fault_point("snapshot.save.after_rename");
+        A3S_FAULT_POINT("snapshot.save.after_rename");
       }
       insert(conn, saved);
-      detail::fault_point("snapshot.save.before_commit");
+      A3S_FAULT_POINT("snapshot.save.before_commit");
       return 0;
     });
-    detail::fault_point("snapshot.save.after_commit");
+    A3S_FAULT_POINT("snapshot.save.after_commit");
     staging.drop_intent(intent);
     detail::Staging::remove_quietly(orphan);
     return saved;
@@ -222,14 +223,14 @@ bool SnapshotStore::remove(std::string_view id) {
     auto q = conn.prepare("DELETE FROM snapshots WHERE id = ?");
     q->bind(1, std::string(id));
     q->exec();
-    detail::fault_point("snapshot.delete.before_commit");
+    A3S_FAULT_POINT("snapshot.delete.before_commit");
     return true;
   });
   if (!removed) {
     if (!intent.empty()) staging.drop_intent(intent);
     return false;
   }
-  detail::fault_point("snapshot.delete.after_commit");
+  A3S_FAULT_POINT("snapshot.delete.after_commit");
   detail::retire_unowned(db_, staging, home_, {dir}, intent);
   return true;
 }
@@ -273,11 +274,11 @@ std::vector<std::string> SnapshotStore::prune(std::uint64_t max_count, std::uint
       erase->bind(1, id);
       erase->exec();
     }
-    detail::fault_point("snapshot.prune.before_commit");
+    A3S_FAULT_POINT("snapshot.prune.before_commit");
     return ids;
   });
   if (pruned.empty()) return pruned;
-  detail::fault_point("snapshot.prune.after_commit");
+  A3S_FAULT_POINT("snapshot.prune.after_commit");
   detail::retire_unowned(db_, staging, home_, dirs, intent);
   return pruned;
 }
