@@ -1,8 +1,8 @@
 // Crash consistency (SPEC §4 "Files and rows stay consistent"): a child
-// process is SIGKILLed at each named step of save, put, remove, delete and
-// prune (the fault points of the library's test build); the home is then
-// reopened — which sweeps staging leftovers — and must show the old or the
-// new state, never a row without its files or a directory without its row.
+// process is SIGKILLed at each named step of volume create, remove and
+// prune, snapshot save, delete and prune, image put, remove and evict (the fault points of the
+// library's test build); the home is then reopened — which sweeps staging leftovers — and must show
+// the old or the new state, never a row without its files or a directory without its row.
 #include <catch2/catch.hpp>
 
 #include <signal.h>
@@ -75,12 +75,19 @@ std::vector<Scenario> scenarios() {
     s.images().put("app:1", kDigestA, tree);
     s.images().put("app:2", kDigestA, tree);
   };
+  auto create_v1 = [](Store& s, const fs::path&) {
+    VolumeConfig v;
+    v.name = "v1";
+    v.created_at = "2026-01-01T00:00:00Z";
+    s.volumes().create(v);
+  };
+  auto has_v1 = [](Store& s) { return s.volumes().get("v1").has_value(); };
   return {
       {"snapshot.save.after_copy", nothing, save_s1, false,
        [](Store& s) { return has_snapshot(s, "s1"); }},
-      {"snapshot.save.before_rename", nothing, save_s1, false,
+      {"files.place.before_rename", nothing, save_s1, false,
        [](Store& s) { return has_snapshot(s, "s1"); }},
-      {"snapshot.save.after_rename", nothing, save_s1, false,
+      {"files.place.after_rename", nothing, save_s1, false,
        [](Store& s) { return has_snapshot(s, "s1"); }},
       {"snapshot.save.before_commit", nothing, save_s1, false,
        [](Store& s) { return has_snapshot(s, "s1"); }},
@@ -119,6 +126,13 @@ std::vector<Scenario> scenarios() {
          s.images().remove("app:2");
        },
        true, [](Store& s) { return !s.images().get("app:2").has_value(); }},
+      {"files.place.after_rename", nothing, create_v1, false, has_v1},
+      {"volume.create.before_commit", nothing, create_v1, false, has_v1},
+      {"files.retire.after_move", create_v1,
+       [](Store& s, const fs::path&) { s.volumes().remove("v1"); }, true,
+       [](Store& s) { return !s.volumes().get("v1").has_value(); }},
+      {"files.retire.after_move", create_v1, [](Store& s, const fs::path&) { s.volumes().prune(); },
+       true, [](Store& s) { return !s.volumes().get("v1").has_value(); }},
       {"image.evict.before_commit", put_a_twice,
        [](Store& s, const fs::path&) { s.images().evict(0); }, false,
        [](Store& s) { return s.images().list().empty(); }},
@@ -161,6 +175,9 @@ TEST_CASE("a crash at any step leaves the old or the new state, nothing half-mad
         CHECK(a3s::test::read_file(store->snapshots().directory_of(s.id) / "rootfs" /
                                    "index.html") == std::string(2000, 'h'));
         CHECK(fs::is_directory(store->snapshots().directory_of(s.id) / "rootfs" / "empty"));
+      }
+      for (const auto& volume : store->volumes().list()) {
+        CHECK(fs::is_directory(volume.mount_point));  // a visible volume has its directory
       }
       for (const auto& image : store->images().list()) {
         CHECK(image.size_bytes == 3000);

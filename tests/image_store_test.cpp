@@ -23,10 +23,9 @@
 #include "a3s/store/image_store.hpp"
 #include "a3s/store/records.hpp"
 #include "database.hpp"
-#include "fs_ops.hpp"
+#include "directory_change.hpp"
 #include "home_check.hpp"
 #include "migration_engine.hpp"
-#include "owned_files.hpp"
 #include "store_assertions.hpp"
 #include "test_support.hpp"
 #include "totals_check.hpp"
@@ -133,7 +132,7 @@ TEST_CASE("put copies the layout into images/sha256/<hex> and records it", "[ima
   CHECK(stored->size_bytes == bytes);
   CHECK(stored->pulled_at == image.pulled_at);
   CHECK(h.images->list() == std::vector<st::StoredImage>{*stored});
-  CHECK(entries(h.home() / ".staging").empty());
+  CHECK(a3s::test::staging_leftovers(h.home()).empty());
 }
 
 TEST_CASE("a second reference to a digest shares its layout, copied once", "[images]") {
@@ -152,19 +151,40 @@ TEST_CASE("a second reference to a digest shares its layout, copied once", "[ima
   CHECK(fs::last_write_time(layout / "index.json") == modified);
   CHECK(a3s::test::read_file(layout / "index.json") ==
         a3s::test::read_file(h.source("one") / "index.json"));
-  CHECK(entries(h.home() / "images" / "sha256") == Names{std::string(64, 'a')});
+  CHECK(a3s::test::catalog_entries(h.home() / "images" / "sha256") == Names{std::string(64, 'a')});
   CHECK(references_of(h.images->list()) == Names{"app:1", "app:2"});
   CHECK(h.images->total_size() == bytes);
-  CHECK(entries(h.home() / ".staging").empty());
+  CHECK(a3s::test::staging_leftovers(h.home()).empty());
 }
 
-TEST_CASE("a layout already in place without a row is adopted, not copied again", "[images]") {
+TEST_CASE("a layout directory without a row is replaced by a copy, never adopted", "[images]") {
   Home h;
-  const std::uint64_t bytes = make_layout(h.images->layout_of(kDigestA), 700);
-  make_layout(h.source("other"), 5000);
-  const auto image = h.images->put("app:1", kDigestA, h.source("other"));
+  const fs::path layout = h.images->layout_of(kDigestA);
+  fs::create_directories(layout);
+  a3s::test::write_file(layout / "junk", "12345");  // no row: anyone's leftover
+  const std::uint64_t bytes = make_layout(h.source("real"), 5000);
+  const auto image = h.images->put("app:1", kDigestA, h.source("real"));
   CHECK(image.size_bytes == bytes);
-  CHECK(entries(h.home() / ".staging").empty());
+  CHECK_FALSE(fs::exists(layout / "junk"));
+  CHECK(a3s::test::read_file(layout / "index.json") ==
+        a3s::test::read_file(h.source("real") / "index.json"));
+  CHECK(a3s::test::staging_leftovers(h.home()).empty());
+}
+
+TEST_CASE("a symlink at a layout's place is refused and never followed", "[images]") {
+  Home h;
+  TempDir elsewhere;
+  a3s::test::write_file(elsewhere.path() / "keep", "not ours");
+  const fs::path layout = h.images->layout_of(kDigestA);
+  fs::create_directories(layout.parent_path());
+  fs::create_directory_symlink(elsewhere.path(), layout);
+  make_layout(h.source("real"), 100);
+  REQUIRE_STORE_ERROR(h.images->put("app:1", kDigestA, h.source("real")), st::ErrorCode::io,
+                      layout.string() + "' is a symlink");
+  CHECK(h.images->list().empty());
+  CHECK(fs::is_symlink(layout));
+  CHECK(a3s::test::entries(elsewhere.path()) == Names{"keep"});
+  CHECK(a3s::test::staging_leftovers(h.home()).empty());
 }
 
 TEST_CASE("a put whose layout is retired while it waits for the lock copies it again", "[images]") {
@@ -190,7 +210,7 @@ TEST_CASE("a put whose layout is retired while it waits for the lock copies it a
   CHECK(a3s::test::read_file(layout / "index.json") ==
         a3s::test::read_file(h.source("a") / "index.json"));
   CHECK(references_of(h.images->list()) == Names{"app:2"});
-  CHECK(entries(h.home() / ".staging").empty());
+  CHECK(a3s::test::staging_leftovers(h.home()).empty());
 }
 
 TEST_CASE("malformed digests, references and sources are refused before anything is written",
@@ -237,7 +257,7 @@ TEST_CASE("malformed digests, references and sources are refused before anything
 
   CHECK(h.images->list().empty());
   CHECK_FALSE(fs::exists(h.home() / "images"));
-  CHECK(entries(h.home() / ".staging").empty());
+  CHECK(a3s::test::staging_leftovers(h.home()).empty());
 }
 
 TEST_CASE("re-putting a reference at a new digest keeps a dangling entry", "[images]") {
@@ -345,7 +365,7 @@ TEST_CASE("remove by reference keeps a shared layout until its last reference go
   CHECK(references_of(h.images->remove("app:2")) == Names{"app:2"});
   CHECK_FALSE(fs::exists(layout));
   CHECK(h.images->list().empty());
-  CHECK(entries(h.home() / ".staging").empty());
+  CHECK(a3s::test::staging_leftovers(h.home()).empty());
 }
 
 TEST_CASE("remove by digest removes every reference and the layout", "[images]") {
@@ -361,7 +381,7 @@ TEST_CASE("remove by digest removes every reference and the layout", "[images]")
   CHECK_FALSE(fs::exists(h.images->layout_of(kDigestA)));
   CHECK(fs::is_directory(h.images->layout_of(kDigestB)));
   CHECK(references_of(h.images->list()) == Names{"db:1"});
-  CHECK(entries(h.home() / ".staging").empty());
+  CHECK(a3s::test::staging_leftovers(h.home()).empty());
 }
 
 TEST_CASE("removing an unknown image is not_found", "[images]") {
@@ -428,7 +448,7 @@ TEST_CASE("total_size stays equal to the layouts through put, retag, remove and 
   totals_match(bytes_b);
   CHECK(h.images->evict(0) == Names{"app:3", "app:4"});
   totals_match(0);
-  CHECK(entries(h.home() / "images" / "sha256").empty());
+  CHECK(a3s::test::catalog_entries(h.home() / "images" / "sha256").empty());
 }
 
 TEST_CASE("edits of images rows by hand keep the layouts and totals right", "[images][totals]") {
@@ -549,7 +569,7 @@ TEST_CASE("evict removes least recently used images until under the cap", "[imag
   SECTION("evict() uses the cap the store was opened with") {
     CHECK(h.images->evict() == Names{"b:1", "c:1", "a:1"});
     CHECK(h.images->list().empty());
-    CHECK(entries(h.home() / "images" / "sha256").empty());
+    CHECK(a3s::test::catalog_entries(h.home() / "images" / "sha256").empty());
     CHECK(h.images->evict().empty());
   }
 
@@ -561,9 +581,9 @@ TEST_CASE("evict removes least recently used images until under the cap", "[imag
     CHECK(references_of(h.images->list()) == Names{"a:1", "b:2"});
     CHECK(fs::is_directory(h.images->layout_of(kDigestB)));
     CHECK(h.images->evict(0) == Names{"a:1", "b:2"});
-    CHECK(entries(h.home() / "images" / "sha256").empty());
+    CHECK(a3s::test::catalog_entries(h.home() / "images" / "sha256").empty());
   }
-  CHECK(entries(h.home() / ".staging").empty());
+  CHECK(a3s::test::staging_leftovers(h.home()).empty());
   CHECK(a3s::test::totals_problems(h.options.db_path) == std::vector<std::string>{});
 }
 
@@ -653,11 +673,7 @@ TEST_CASE("4 processes putting and removing images of 2 shared digests stay cons
   for (const auto& problem : a3s::test::home_problems(home)) WARN(problem);
 
   open([&](st::Database& db, st::ImageStore& images) {
-    db.write("sweep", [&](st::Connection& conn) {
-      st::detail::Staging(home).sweep(
-          [&](const fs::path& dir) { return st::detail::owned_by_a_row(conn, home, dir); });
-      return 0;
-    });
+    st::detail::sweep_home(db, home);
     for (const auto& image : images.list()) {
       INFO(image.reference);
       CHECK(image.path == images.layout_of(image.digest).string());

@@ -285,8 +285,8 @@ TEST_CASE("save of a source that is a regular file is invalid_argument and write
                       st::ErrorCode::invalid_argument, "not a directory");
   CHECK_FALSE(snaps.get("f").has_value());
   CHECK(snaps.count() == 0);
-  CHECK(entries(tmp.path() / "snapshots").empty());
-  CHECK(entries(tmp.path() / ".staging").empty());
+  CHECK(a3s::test::catalog_entries(tmp.path() / "snapshots").empty());
+  CHECK(a3s::test::staging_leftovers(tmp.path()).empty());
   CHECK(a3s::test::read_file(src.path() / "not-a-dir") == "plain file");
   CHECK_HOME_CONSISTENT(tmp.path());
 }
@@ -329,7 +329,7 @@ TEST_CASE("save of a source path that cannot be resolved is an error, not an emp
   }
   CHECK(thrown);
   CHECK_FALSE(snaps.get("unresolvable").has_value());
-  CHECK(entries(tmp.path() / "snapshots").empty());
+  CHECK(a3s::test::catalog_entries(tmp.path() / "snapshots").empty());
   CHECK_HOME_CONSISTENT(tmp.path());
 }
 
@@ -359,8 +359,8 @@ TEST_CASE("save of a taken ID is already_exists and leaves the snapshot and its 
   const fs::path rootfs = rootfs_of(tmp.path(), "dup");
   CHECK(entries(rootfs) == Ids{"data"});
   CHECK(a3s::test::read_file(rootfs / "data") == std::string(10, 'x'));
-  CHECK(entries(tmp.path() / "snapshots") == Ids{"dup"});
-  CHECK(entries(tmp.path() / ".staging").empty());
+  CHECK(a3s::test::catalog_entries(tmp.path() / "snapshots") == Ids{"dup"});
+  CHECK(a3s::test::staging_leftovers(tmp.path()).empty());
   CHECK(snaps.count() == 1);
   CHECK(snaps.total_size() == 10);
   CHECK_HOME_CONSISTENT(tmp.path());
@@ -391,14 +391,14 @@ TEST_CASE("bad snapshot IDs are invalid_argument before they reach a path", "[sn
   // nothing next to the home's snapshots directory or in the home.
   CHECK(snaps.count() == 0);
   CHECK(snaps.list().empty());
-  CHECK(entries(tmp.path() / "snapshots").empty());
-  CHECK(entries(tmp.path() / ".staging").empty());
+  CHECK(a3s::test::catalog_entries(tmp.path() / "snapshots").empty());
+  CHECK(a3s::test::staging_leftovers(tmp.path()).empty());
   CHECK_FALSE(fs::exists(tmp.path() / "x"));
   CHECK_FALSE(fs::exists(tmp.path() / "a"));
   for (const auto& entry : entries(tmp.path())) {
     CAPTURE(entry);
     CHECK((entry == "box.db" || entry.rfind("box.db-", 0) == 0 || entry == "snapshots" ||
-           entry == ".staging" || entry == "volumes" || entry == "images"));
+           entry == "volumes" || entry == "images"));
   }
   CHECK_HOME_CONSISTENT(tmp.path());
 }
@@ -456,8 +456,8 @@ TEST_CASE("save refuses an invalid record and writes nothing", "[snapshot][save]
   REQUIRE_STORE_ERROR(snaps.save(bad, source), st::ErrorCode::invalid_argument, field);
   CHECK_FALSE(snaps.get("bad").has_value());
   CHECK(snaps.count() == 0);
-  CHECK(entries(tmp.path() / "snapshots").empty());
-  CHECK(entries(tmp.path() / ".staging").empty());
+  CHECK(a3s::test::catalog_entries(tmp.path() / "snapshots").empty());
+  CHECK(a3s::test::staging_leftovers(tmp.path()).empty());
   CHECK_HOME_CONSISTENT(tmp.path());
 }
 
@@ -545,8 +545,8 @@ TEST_CASE("remove deletes the row and then the directory; returns whether it exi
   CHECK(snaps.remove("gone"));
   CHECK_FALSE(snaps.get("gone").has_value());
   CHECK_FALSE(fs::exists(fs::symlink_status(snapshot_dir(tmp.path(), "gone"))));
-  CHECK(entries(tmp.path() / "snapshots") == Ids{"stays"});
-  CHECK(entries(tmp.path() / ".staging").empty());
+  CHECK(a3s::test::catalog_entries(tmp.path() / "snapshots") == Ids{"stays"});
+  CHECK(a3s::test::staging_leftovers(tmp.path()).empty());
   // The symlinks were removed, not followed.
   CHECK(a3s::test::read_file(tree.outside_file) == kSecret);
   CHECK(entries(tree.outside_dir) == Ids{"inner.txt"});
@@ -607,7 +607,7 @@ TEST_CASE("count and total_size follow saves and removes", "[snapshot][count]") 
   CHECK(snaps.remove("s7"));
   CHECK(snaps.count() == 0);
   CHECK(snaps.total_size() == 0);
-  CHECK(entries(tmp.path() / "snapshots").empty());
+  CHECK(a3s::test::catalog_entries(tmp.path() / "snapshots").empty());
   CHECK_HOME_CONSISTENT(tmp.path());
 }
 
@@ -726,7 +726,7 @@ TEST_CASE("prune deletes oldest first (ties by ID) until both limits hold", "[sn
   }
   Ids sorted_kept = kept;
   std::sort(sorted_kept.begin(), sorted_kept.end());
-  CHECK(entries(tmp.path() / "snapshots") == sorted_kept);
+  CHECK(a3s::test::catalog_entries(tmp.path() / "snapshots") == sorted_kept);
   CHECK_HOME_CONSISTENT(tmp.path());
 
   // A second prune with the same limits has nothing left to do.

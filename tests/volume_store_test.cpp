@@ -139,7 +139,7 @@ TEST_CASE("create and get_or_create refuse unsafe names without touching the dis
   REQUIRE_STORE_ERROR(store->volumes().get_or_create(make_volume(c.name)),
                       st::ErrorCode::invalid_argument, "volume");
   CHECK(store->volumes().list().empty());
-  CHECK(entries(tmp.path() / "volumes").empty());
+  CHECK(a3s::test::catalog_entries(tmp.path() / "volumes").empty());
   CHECK_FALSE(fs::exists(tmp.path() / "escape"));
   CHECK_FALSE(fs::exists(tmp.path() / "outside"));
   CHECK_FALSE(fs::exists(tmp.path() / "a"));
@@ -372,7 +372,7 @@ TEST_CASE("prune removes exactly the unattached volumes and their directories", 
 
   CHECK(store->volumes().prune() == Names{"b", "c", "d"});
   CHECK(names_of(store->volumes().list()) == Names{"also-used", "used"});
-  CHECK(entries(tmp.path() / "volumes") == Names{"also-used", "used"});
+  CHECK(a3s::test::catalog_entries(tmp.path() / "volumes") == Names{"also-used", "used"});
   CHECK(a3s::test::read_file(volume_dir(tmp, "used") / "data") == "used");
   CHECK(store->volumes().get("used")->in_use_by == Names{"box-1"});
 

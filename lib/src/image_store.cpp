@@ -6,10 +6,10 @@
 
 #include "catalog_totals.hpp"
 #include "database.hpp"
+#include "directory_change.hpp"
 #include "fault_injection.hpp"
-#include "fs_ops.hpp"
-#include "owned_files.hpp"
 #include "stored_row.hpp"
+#include "tree_copy.hpp"
 
 namespace a3s::store {
 namespace fs = std::filesystem;
@@ -63,25 +63,6 @@ std::uint64_t cached_bytes(Connection& conn) {
   return detail::catalog_totals(conn, "image_layouts").bytes;
 }
 
-// Renames the complete copy at `staged` to `layout`. Call holding the write
-// lock, with `layout` absent.
-void place(const fs::path& staged, const fs::path& layout, const fs::path& home) {
-  const fs::path parent = layout.parent_path();
-  std::error_code ec;
-  const bool created = fs::create_directories(parent, ec);
-  if (ec) throw Error(ErrorCode::io, "cannot create '" + parent.string() + "': " + ec.message());
-  if (created) {
-    // The new images/sha256 entries must be durable before a row names them.
-    detail::fsync_directory(parent.parent_path());
-    detail::fsync_directory(home);
-  }
-  if (::rename(staged.c_str(), layout.c_str()) != 0) {
-    throw Error(ErrorCode::io, "cannot move '" + staged.string() + "' to '" + layout.string() +
-                                   "': " + std::strerror(errno));
-  }
-  detail::fsync_directory(parent);
-}
-
 // When `reference` moves away from its digest and no other reference has
 // that digest, the image stays listed under its digest as reference
 // (SPEC §4 "Images"), with its size, path and times.
@@ -115,54 +96,72 @@ StoredImage upsert(Connection& conn, std::string_view reference, std::string_vie
   return *decode_one(*q);
 }
 
-// One attempt of put: stages a copy unless the layout is already there, then
-// places it and commits the row. Returns nullopt when the layout vanished
-// after the unlocked check and no copy was staged, so the caller retries.
-std::optional<StoredImage> put_once(Database& db, const detail::Staging& staging,
-                                    const fs::path& home, std::string_view reference,
-                                    std::string_view digest, const fs::path& layout,
-                                    const fs::path& source_dir) {
-  fs::path staged;
-  fs::path intent;
-  bool renamed = false;
-  try {
-    std::error_code ec;
-    if (!fs::exists(layout, ec)) {
-      staged = staging.fresh_path("image");
-      detail::copy_tree(source_dir, staged);
-    }
-    auto image =
-        db.write(image_name(reference), [&](Connection& conn) -> std::optional<StoredImage> {
-          // Checked on every run of the body: between busy retries the lock
-          // is released, and a remove may retire even a layout we placed.
-          std::error_code exists_ec;
-          if (!fs::is_directory(layout, exists_ec)) {
-            if (staged.empty() || renamed) return std::nullopt;
-            if (intent.empty()) intent = staging.record_intent(layout);
-            A3S_FAULT_POINT("image.put.before_rename");
-            place(staged, layout, home);
-            renamed = true;
-            A3S_FAULT_POINT("image.put.after_rename");
-          }
-          keep_displaced(conn, reference, digest);
-          StoredImage stored = upsert(conn, reference, digest, detail::tree_size(layout), layout);
-          A3S_FAULT_POINT("image.put.before_commit");
-          return stored;
-        });
-    if (!intent.empty()) staging.drop_intent(intent);
-    if (!renamed) detail::Staging::remove_quietly(staged);
-    return image;
-  } catch (...) {
-    if (renamed) {
-      // Our layout is in place without our row: retire it unless another
-      // put's row has claimed it meanwhile.
-      detail::retire_unowned(db, staging, home, {layout}, intent);
-    } else {
-      detail::Staging::remove_quietly(staged);
-      if (!intent.empty()) staging.drop_intent(intent);
-    }
-    throw;
+// The size recorded for a layout already cached under `digest`.
+std::uint64_t recorded_size(Connection& conn, std::string_view digest) {
+  auto q =
+      conn.prepare("SELECT size_bytes FROM images WHERE digest = ? ORDER BY reference LIMIT 1");
+  q->bind(1, std::string(digest));
+  return q->executeStep() ? static_cast<std::uint64_t>(q->getColumn(0).getInt64()) : 0;
+}
+
+// The 64 hex digits of a valid digest: its layout's name in the catalog.
+std::string layout_name(std::string_view digest) {
+  return std::string(digest.substr(std::string_view("sha256:").size()));
+}
+
+// One attempt of put: copies the layout unless a row's layout is already in
+// place, then (holding the write lock) places the copy and commits the row.
+// Returns nullopt when the layout it meant to share was removed meanwhile
+// and no copy was made, so the caller tries again with a copy.
+std::optional<StoredImage> put_once(Database& db, const fs::path& home, std::string_view reference,
+                                    std::string_view digest, const fs::path& source_dir) {
+  const std::string hex = layout_name(digest);
+  detail::DirectoryChange change(db, home, detail::CatalogKind::images, image_name(reference));
+  // A layout is only ever shared once a row records it: one without a row
+  // may be anything (a crashed copy, a file put there by hand).
+  auto cached = [&](Connection& conn) {
+    return detail::owned_by_a_row(conn, detail::CatalogKind::images, hex) &&
+           change.catalog().entry_type(hex) == detail::EntryType::directory;
+  };
+  std::uint64_t copied = 0;
+  if (!db.read(image_name(reference), cached)) {
+    change.stage("image", [&](int parent_fd, const std::string& name, const fs::path& path) {
+      copied = detail::copy_tree(source_dir, parent_fd, name, path).bytes;
+    });
   }
+  auto image = db.write(image_name(reference), [&](Connection& conn) -> std::optional<StoredImage> {
+    std::uint64_t size = copied;
+    if (!change.placed() && cached(conn)) {
+      size = recorded_size(conn, digest);
+    } else if (change.staged() || change.placed()) {
+      A3S_FAULT_POINT("image.put.before_rename");
+      change.place(conn, hex);
+      A3S_FAULT_POINT("image.put.after_rename");
+    } else {
+      return std::nullopt;
+    }
+    keep_displaced(conn, reference, digest);
+    StoredImage stored = upsert(conn, reference, digest, size, home / "images" / "sha256" / hex);
+    A3S_FAULT_POINT("image.put.before_commit");
+    return stored;
+  });
+  if (image) change.finish();
+  return image;
+}
+
+// The layouts of `digests` (whose rows were just deleted) that no row
+// points at any more, each once.
+std::vector<std::string> unowned_layouts(Connection& conn,
+                                         const std::vector<std::string>& digests) {
+  std::vector<std::string> layouts;
+  for (const auto& digest : digests) {
+    std::string hex = layout_name(digest);
+    if (!detail::owned_by_a_row(conn, detail::CatalogKind::images, hex) &&
+        std::find(layouts.begin(), layouts.end(), hex) == layouts.end()) {
+      layouts.push_back(std::move(hex));
+    }
+  }
+  return layouts;
 }
 
 }  // namespace
@@ -179,15 +178,14 @@ fs::path ImageStore::layout_of(std::string_view digest) const {
 StoredImage ImageStore::put(std::string_view reference, std::string_view digest,
                             const fs::path& source_dir) {
   validate_identifier("image reference", reference);
-  const fs::path layout = layout_of(digest);  // validates the digest before any path is built
+  layout_of(digest);  // validates the digest before any path is built
   std::error_code ec;
   if (!fs::is_directory(source_dir, ec)) {
     throw Error(ErrorCode::invalid_argument, image_name(reference) + ": source '" +
                                                  source_dir.string() + "' is not a directory");
   }
-  const detail::Staging staging(home_);
   for (int attempt = 0; attempt < kPutAttempts; ++attempt) {
-    if (auto image = put_once(db_, staging, home_, reference, digest, layout, source_dir)) {
+    if (auto image = put_once(db_, home_, reference, digest, source_dir)) {
       return *image;
     }
   }
@@ -230,9 +228,7 @@ std::vector<StoredImage> ImageStore::remove(std::string_view reference_or_digest
     validate_identifier("image reference", reference_or_digest);
   }
   const std::string target(reference_or_digest);
-  const detail::Staging staging(home_);
-  fs::path intent;
-  std::vector<fs::path> layouts;
+  detail::DirectoryChange change(db_, home_, detail::CatalogKind::images, image_name(target));
   auto removed = db_.write(image_name(target), [&](Connection& conn) {
     std::vector<StoredImage> images;
     {
@@ -251,20 +247,13 @@ std::vector<StoredImage> ImageStore::remove(std::string_view reference_or_digest
                                         : "DELETE FROM images WHERE reference = ?");
     erase->bind(1, target);
     erase->exec();
-    layouts.clear();
-    for (const auto& image : images) {
-      const fs::path layout = layout_of(image.digest);
-      if (!detail::owned_by_a_row(conn, home_, layout) &&
-          std::find(layouts.begin(), layouts.end(), layout) == layouts.end()) {
-        layouts.push_back(layout);
-      }
-    }
-    if (!intent.empty()) staging.drop_intent(intent);  // from a run that rolled back
-    intent = layouts.empty() ? fs::path() : staging.record_intent(layouts);
+    std::vector<std::string> digests;
+    for (const auto& image : images) digests.push_back(image.digest);
+    change.remove_after_commit(unowned_layouts(conn, digests));
     return images;
   });
   A3S_FAULT_POINT("image.remove.after_commit");
-  if (!layouts.empty()) detail::retire_unowned(db_, staging, home_, layouts, intent);
+  change.finish();
   return removed;
 }
 
@@ -284,12 +273,10 @@ std::uint64_t ImageStore::total_size() const {
 std::vector<std::string> ImageStore::evict() { return evict(max_size_bytes_); }
 
 std::vector<std::string> ImageStore::evict(std::uint64_t max_size_bytes) {
-  const detail::Staging staging(home_);
-  fs::path intent;
-  std::vector<fs::path> layouts;
+  detail::DirectoryChange change(db_, home_, detail::CatalogKind::images, "image cache");
   auto evicted = db_.write("image cache", [&](Connection& conn) {
     std::vector<std::string> references;
-    layouts.clear();
+    std::vector<std::string> digests;
     // Under the cap this is one read of the total. Over it, each pass
     // deletes exactly one row (or throws), so the loop ends after at most as
     // many passes as there are rows, re-reading the O(1) total each time.
@@ -313,17 +300,15 @@ std::vector<std::string> ImageStore::evict(std::uint64_t max_size_bytes) {
       if (erase->exec() != 1) {
         throw Error(ErrorCode::corrupt, image_name(reference) + " vanished while evicting it");
       }
-      const fs::path layout = layout_of(digest);
-      if (!detail::owned_by_a_row(conn, home_, layout)) layouts.push_back(layout);
+      digests.push_back(std::move(digest));
       references.push_back(std::move(reference));
     }
-    if (!intent.empty()) staging.drop_intent(intent);  // from a run that rolled back
-    intent = layouts.empty() ? fs::path() : staging.record_intent(layouts);
+    change.remove_after_commit(unowned_layouts(conn, digests));
     A3S_FAULT_POINT("image.evict.before_commit");
     return references;
   });
   A3S_FAULT_POINT("image.evict.after_commit");
-  if (!layouts.empty()) detail::retire_unowned(db_, staging, home_, layouts, intent);
+  change.finish();
   return evicted;
 }
 

@@ -7,6 +7,20 @@
 
 namespace a3s::store {
 
+namespace {
+
+std::filesystem::path canonical_path(const std::filesystem::path& path) {
+  std::error_code ec;
+  auto canonical = std::filesystem::weakly_canonical(std::filesystem::absolute(path, ec), ec);
+  if (ec) {
+    throw Error(ErrorCode::invalid_argument,
+                "cannot resolve the path '" + path.string() + "': " + ec.message());
+  }
+  return canonical;
+}
+
+}  // namespace
+
 Options resolve(Options options) {
   if (options.home.empty()) {
     if (const char* home = std::getenv("A3S_HOME"); home != nullptr && *home != '\0') {
@@ -19,7 +33,17 @@ Options resolve(Options options) {
                   "no home directory: set A3S_HOME or HOME, or pass a home explicitly");
     }
   }
-  if (options.db_path.empty()) options.db_path = options.home / "box.db";
+  // One spelling of the home, however it was reached (a relative path, a
+  // symlink): mount points are stored from it, and a store's files belong
+  // to <home>/box.db alone. The database file's own name is kept (it may be
+  // a symlink an operator placed), its directory made canonical.
+  options.home = canonical_path(options.home);
+  if (options.db_path.empty()) {
+    options.db_path = options.home / "box.db";
+  } else {
+    const std::filesystem::path db = std::filesystem::absolute(options.db_path);
+    options.db_path = canonical_path(db.parent_path()) / db.filename();
+  }
   if (!options.image_cache_max_bytes) {
     constexpr std::uint64_t kDefaultImageCache = std::uint64_t{10} << 30;
     const char* text = std::getenv("A3S_IMAGE_CACHE_SIZE");

@@ -1,13 +1,19 @@
 #include "a3s/store/snapshot_store.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <optional>
 
 #include "catalog_totals.hpp"
 #include "database.hpp"
+#include "directory_change.hpp"
 #include "fault_injection.hpp"
-#include "fs_ops.hpp"
-#include "owned_files.hpp"
 #include "stored_row.hpp"
+#include "tree_copy.hpp"
+#include "unique_fd.hpp"
 
 namespace a3s::store {
 namespace fs = std::filesystem;
@@ -102,30 +108,45 @@ Error taken(std::string_view id) {
   return Error(ErrorCode::already_exists, snapshot_name(id) + " already exists");
 }
 
-// Builds <staged>/rootfs from `source` (an absent source gives an empty
-// rootfs) and returns the bytes of regular files copied.
-std::uint64_t stage_rootfs(const fs::path& source, const fs::path& staged) {
+[[noreturn]] void throw_errno(std::string_view what, const fs::path& path) {
+  throw Error(ErrorCode::io,
+              std::string(what) + " '" + path.string() + "': " + std::strerror(errno));
+}
+
+// Whether the rootfs source exists (an absent one gives an empty rootfs).
+// Throws invalid_argument when it exists but is not a directory, io when it
+// cannot be resolved.
+bool rootfs_source_exists(const fs::path& source) {
   std::error_code ec;
   const auto status = fs::symlink_status(source, ec);
   // Only a missing path means "no rootfs"; one we cannot resolve is an error.
   if (ec && status.type() != fs::file_type::not_found) {
     throw Error(ErrorCode::io, "rootfs source '" + source.string() + "': " + ec.message());
   }
-  if (fs::exists(status) && !fs::is_directory(fs::status(source, ec))) {
+  if (!fs::exists(status)) return false;
+  if (!fs::is_directory(fs::status(source, ec))) {
     throw Error(ErrorCode::invalid_argument,
                 "rootfs source '" + source.string() + "' is not a directory");
   }
-  if (::mkdir(staged.c_str(), 0755) != 0) {
-    throw Error(ErrorCode::io, "cannot create '" + staged.string() + "'");
-  }
+  return true;
+}
+
+// Makes the staged snapshot directory `name` in `parent_fd` with rootfs/
+// copied from `source` inside, or empty when there is no `source`, and
+// returns the bytes of regular files copied.
+std::uint64_t stage_rootfs(const std::optional<fs::path>& source, int parent_fd,
+                           const std::string& name, const fs::path& path) {
+  if (::mkdirat(parent_fd, name.c_str(), 0755) != 0) throw_errno("cannot create", path);
+  detail::UniqueFd staged(
+      ::openat(parent_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!staged) throw_errno("cannot open", path);
   std::uint64_t bytes = 0;
-  if (fs::exists(status)) {
-    bytes = detail::copy_tree(source, staged / "rootfs");
-  } else {
-    fs::create_directory(staged / "rootfs", ec);
-    if (ec) throw Error(ErrorCode::io, "cannot create '" + (staged / "rootfs").string() + "'");
+  if (source) {
+    bytes = detail::copy_tree(*source, staged.get(), "rootfs", path / "rootfs").bytes;
+  } else if (::mkdirat(staged.get(), "rootfs", 0755) != 0) {
+    throw_errno("cannot create", path / "rootfs");
   }
-  detail::fsync_directory(staged);
+  detail::fsync_directory(staged.get(), path);
   return bytes;
 }
 
@@ -140,58 +161,33 @@ fs::path SnapshotStore::directory_of(std::string_view id) const {
 
 SnapshotMetadata SnapshotStore::save(const SnapshotMetadata& metadata,
                                      const fs::path& rootfs_source) {
-  const fs::path final_dir = directory_of(metadata.id);  // validates the ID first
+  directory_of(metadata.id);  // validates the ID before it becomes a path
   validate(metadata);
   // Fail fast before a possibly long copy; checked again under the lock.
   if (db_.read(snapshot_name(metadata.id),
                [&](Connection& conn) { return exists(conn, metadata.id); })) {
     throw taken(metadata.id);
   }
-
-  const detail::Staging staging(home_);
-  const fs::path staged = staging.fresh_path("snapshot");
+  const auto source =
+      rootfs_source_exists(rootfs_source) ? std::optional<fs::path>(rootfs_source) : std::nullopt;
+  detail::DirectoryChange change(db_, home_, detail::CatalogKind::snapshots,
+                                 snapshot_name(metadata.id));
   SnapshotMetadata saved = metadata;
-  fs::path intent;
-  bool renamed = false;
-  try {
-    saved.size_bytes = stage_rootfs(rootfs_source, staged);
-    validate(saved);
-    A3S_FAULT_POINT("snapshot.save.after_copy");
-    fs::path orphan;
-    db_.write(snapshot_name(metadata.id), [&](Connection& conn) {
-      if (exists(conn, saved.id)) throw taken(saved.id);
-      if (!renamed) {
-        if (intent.empty()) intent = staging.record_intent(final_dir);
-        // A directory without a row is a crashed save's: ours replaces it.
-        if (orphan.empty()) orphan = staging.retire(final_dir);
-        A3S_FAULT_POINT("snapshot.save.before_rename");
-        fs::create_directories(final_dir.parent_path());
-        if (::rename(staged.c_str(), final_dir.c_str()) != 0) {
-          throw Error(ErrorCode::io, "cannot move the rootfs of " + snapshot_name(saved.id) +
-                                         " into '" + final_dir.string() + "'");
-        }
-        renamed = true;
-        detail::fsync_directory(final_dir.parent_path());
-        A3S_FAULT_POINT("snapshot.save.after_rename");
-      }
-      insert(conn, saved);
-      A3S_FAULT_POINT("snapshot.save.before_commit");
-      return 0;
-    });
-    A3S_FAULT_POINT("snapshot.save.after_commit");
-    staging.drop_intent(intent);
-    detail::Staging::remove_quietly(orphan);
-    return saved;
-  } catch (...) {
-    if (renamed) {
-      // Our files are in place without a row: retire them under the lock.
-      detail::retire_unowned(db_, staging, home_, {final_dir}, intent);
-    } else {
-      detail::Staging::remove_quietly(staged);
-      if (!intent.empty()) staging.drop_intent(intent);
-    }
-    throw;
-  }
+  change.stage("snapshot", [&](int parent_fd, const std::string& name, const fs::path& path) {
+    saved.size_bytes = stage_rootfs(source, parent_fd, name, path);
+  });
+  validate(saved);
+  A3S_FAULT_POINT("snapshot.save.after_copy");
+  db_.write(snapshot_name(saved.id), [&](Connection& conn) {
+    if (exists(conn, saved.id)) throw taken(saved.id);
+    change.place(conn, saved.id);
+    insert(conn, saved);
+    A3S_FAULT_POINT("snapshot.save.before_commit");
+    return 0;
+  });
+  A3S_FAULT_POINT("snapshot.save.after_commit");
+  change.finish();
+  return saved;
 }
 
 std::optional<SnapshotMetadata> SnapshotStore::get(std::string_view id) const {
@@ -214,25 +210,20 @@ std::vector<SnapshotMetadata> SnapshotStore::list() const {
 }
 
 bool SnapshotStore::remove(std::string_view id) {
-  const fs::path dir = directory_of(id);
-  const detail::Staging staging(home_);
-  fs::path intent;
+  directory_of(id);  // validates the ID
+  detail::DirectoryChange change(db_, home_, detail::CatalogKind::snapshots, snapshot_name(id));
   const bool removed = db_.write(snapshot_name(id), [&](Connection& conn) {
     if (!exists(conn, id)) return false;
-    if (intent.empty()) intent = staging.record_intent(dir);
+    change.remove_after_commit({std::string(id)});
     auto q = conn.prepare("DELETE FROM snapshots WHERE id = ?");
     q->bind(1, std::string(id));
     q->exec();
     A3S_FAULT_POINT("snapshot.delete.before_commit");
     return true;
   });
-  if (!removed) {
-    if (!intent.empty()) staging.drop_intent(intent);
-    return false;
-  }
-  A3S_FAULT_POINT("snapshot.delete.after_commit");
-  detail::retire_unowned(db_, staging, home_, {dir}, intent);
-  return true;
+  if (removed) A3S_FAULT_POINT("snapshot.delete.after_commit");
+  change.finish();
+  return removed;
 }
 
 std::uint64_t SnapshotStore::count() const {
@@ -248,9 +239,7 @@ std::uint64_t SnapshotStore::total_size() const {
 }
 
 std::vector<std::string> SnapshotStore::prune(std::uint64_t max_count, std::uint64_t max_bytes) {
-  const detail::Staging staging(home_);
-  fs::path intent;
-  std::vector<fs::path> dirs;
+  detail::DirectoryChange change(db_, home_, detail::CatalogKind::snapshots, "snapshots");
   auto pruned = db_.write("snapshots", [&](Connection& conn) {
     auto [count, bytes] = detail::catalog_totals(conn, "snapshots");
     auto over = [&] {
@@ -263,23 +252,18 @@ std::vector<std::string> SnapshotStore::prune(std::uint64_t max_count, std::uint
       --count;
       bytes -= static_cast<std::uint64_t>(oldest->getColumn(1).getInt64());
     }
-    if (ids.empty()) return ids;
-    dirs.clear();
-    for (const auto& id : ids) dirs.push_back(directory_of(id));
-    if (!intent.empty()) staging.drop_intent(intent);
-    intent = staging.record_intent(dirs);
+    change.remove_after_commit(ids);
     auto erase = conn.prepare("DELETE FROM snapshots WHERE id = ?");
     for (const auto& id : ids) {
       erase->reset();
       erase->bind(1, id);
       erase->exec();
     }
-    A3S_FAULT_POINT("snapshot.prune.before_commit");
+    if (!ids.empty()) A3S_FAULT_POINT("snapshot.prune.before_commit");
     return ids;
   });
-  if (pruned.empty()) return pruned;
-  A3S_FAULT_POINT("snapshot.prune.after_commit");
-  detail::retire_unowned(db_, staging, home_, dirs, intent);
+  if (!pruned.empty()) A3S_FAULT_POINT("snapshot.prune.after_commit");
+  change.finish();
   return pruned;
 }
 

@@ -4,9 +4,14 @@
 
 #include <algorithm>
 
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include "database.hpp"
-#include "fs_ops.hpp"
-#include "owned_files.hpp"
+#include "directory_change.hpp"
+#include "fault_injection.hpp"
 #include "stored_row.hpp"
 
 namespace a3s::store {
@@ -107,48 +112,50 @@ std::optional<VolumeConfig> VolumeStore::get(std::string_view name) const {
 }
 
 VolumeConfig VolumeStore::create(const VolumeConfig& config) {
+  return create(config, /*existing_ok=*/false);
+}
+
+VolumeConfig VolumeStore::get_or_create(const VolumeConfig& config) {
+  if (auto existing = get(config.name)) return *existing;
+  return create(config, /*existing_ok=*/true);
+}
+
+VolumeConfig VolumeStore::create(const VolumeConfig& config, bool existing_ok) {
   validate_name("volume name", config.name);  // before the name becomes a path
   VolumeConfig volume = config;
   volume.mount_point = (volumes_dir_ / config.name).string();
   validate(volume);
-  return db_.write(volume_name(config.name), [&](Connection& conn) {
-    if (load(conn, volume.name)) {
+  detail::DirectoryChange change(db_, home_, detail::CatalogKind::volumes,
+                                 volume_name(volume.name));
+  change.stage("volume", [](int parent_fd, const std::string& name, const fs::path& path) {
+    if (::mkdirat(parent_fd, name.c_str(), 0755) != 0) {
+      throw Error(ErrorCode::io,
+                  "cannot create directory '" + path.string() + "': " + std::strerror(errno));
+    }
+  });
+  VolumeConfig stored = db_.write(volume_name(config.name), [&](Connection& conn) {
+    if (auto existing = load(conn, volume.name)) {
+      if (existing_ok) return *existing;
       throw Error(ErrorCode::already_exists, volume_name(volume.name) + " already exists");
     }
-    // The directory first, then the row: a crash in between leaves an empty
-    // directory without a row, which the next create simply adopts.
-    try {
-      fs::create_directories(volume.mount_point);
-    } catch (const fs::filesystem_error& e) {
-      throw detail::from_filesystem(e, volume_name(volume.name));
+    // A directory already there without a row is user data (a volume removed
+    // while its directory was busy, or made by hand): the volume takes it
+    // over as it is rather than moving it away.
+    if (change.placed() ||
+        change.catalog().entry_type(volume.name) != detail::EntryType::directory) {
+      change.place(conn, volume.name);
     }
     store_volume(conn, volume, /*replace=*/false);
+    A3S_FAULT_POINT("volume.create.before_commit");
     return volume;
   });
-}
-
-VolumeConfig VolumeStore::get_or_create(const VolumeConfig& config) {
-  validate_name("volume name", config.name);
-  VolumeConfig volume = config;
-  volume.mount_point = (volumes_dir_ / config.name).string();
-  validate(volume);
-  return db_.write(volume_name(config.name), [&](Connection& conn) {
-    if (auto existing = load(conn, volume.name)) return *existing;
-    try {
-      fs::create_directories(volume.mount_point);
-    } catch (const fs::filesystem_error& e) {
-      throw detail::from_filesystem(e, volume_name(volume.name));
-    }
-    store_volume(conn, volume, /*replace=*/false);
-    return volume;
-  });
+  change.finish();
+  return stored;
 }
 
 VolumeConfig VolumeStore::remove(std::string_view name, bool force) {
   validate_name("volume name", name);
-  const fs::path dir = volumes_dir_ / std::string(name);
-  const detail::Staging staging(home_);
-  fs::path intent;
+  detail::DirectoryChange change(db_, home_, detail::CatalogKind::volumes, volume_name(name));
   VolumeConfig removed = db_.write(volume_name(name), [&](Connection& conn) {
     VolumeConfig volume = load_existing(conn, name);
     if (!volume.in_use_by.empty() && !force) {
@@ -157,11 +164,11 @@ VolumeConfig VolumeStore::remove(std::string_view name, bool force) {
       throw Error(ErrorCode::in_use, volume_name(name) + " is in use by " + boxes +
                                          "; detach it or force the removal");
     }
-    if (intent.empty()) intent = staging.record_intent(dir);
+    change.remove_after_commit({std::string(name)});
     erase(conn, name);
     return volume;
   });
-  detail::retire_unowned(db_, staging, home_, {dir}, intent);
+  change.finish();
   return removed;
 }
 
@@ -226,24 +233,18 @@ VolumeConfig VolumeStore::detach(std::string_view name, std::string_view box_id)
 }
 
 std::vector<std::string> VolumeStore::prune() {
-  const detail::Staging staging(home_);
-  fs::path intent;
-  std::vector<fs::path> dirs;
+  detail::DirectoryChange change(db_, home_, detail::CatalogKind::volumes, "volumes");
   auto pruned = db_.write("volumes", [&](Connection& conn) {
     std::vector<std::string> names;
     auto unused = conn.prepare(
         "SELECT name FROM volumes WHERE NOT EXISTS "
         "(SELECT 1 FROM volume_users WHERE volume_users.volume = volumes.name) ORDER BY name");
     while (unused->executeStep()) names.push_back(unused->getColumn(0).getString());
-    if (names.empty()) return names;
-    dirs.clear();
-    for (const auto& name : names) dirs.push_back(volumes_dir_ / name);
-    if (!intent.empty()) staging.drop_intent(intent);
-    intent = staging.record_intent(dirs);
+    change.remove_after_commit(names);
     for (const auto& name : names) erase(conn, name);
     return names;
   });
-  if (!pruned.empty()) detail::retire_unowned(db_, staging, home_, dirs, intent);
+  change.finish();
   return pruned;
 }
 

@@ -80,6 +80,22 @@ std::vector<std::string> entries(const fs::path& dir) {
   return names;
 }
 
+std::vector<std::string> catalog_entries(const std::filesystem::path& catalog) {
+  auto names = entries(catalog);
+  std::erase(names, ".staging");
+  return names;
+}
+
+std::vector<std::string> staging_leftovers(const std::filesystem::path& home) {
+  std::vector<std::string> leftovers;
+  for (const auto& catalog : {home / "volumes", home / "snapshots", home / "images" / "sha256"}) {
+    for (const auto& name : entries(catalog / ".staging")) {
+      leftovers.push_back((catalog / ".staging" / name).string());
+    }
+  }
+  return leftovers;
+}
+
 bool empty_or_missing(const fs::path& dir) { return !fs::exists(dir) || fs::is_empty(dir); }
 
 std::uint64_t regular_file_bytes(const fs::path& root) {

@@ -48,6 +48,16 @@ void write_file(const std::filesystem::path& path, const std::string& text);
 // Names of the entries of `dir`, sorted (none if it does not exist).
 std::vector<std::string> entries(const std::filesystem::path& dir);
 
+// The entries of a catalog directory (<home>/volumes, snapshots,
+// images/sha256) that are records' directories: entries() without the
+// catalog's .staging.
+std::vector<std::string> catalog_entries(const std::filesystem::path& catalog);
+
+// What is left in the staging directories of the home's catalogs
+// (<home>/volumes/.staging, snapshots/.staging, images/sha256/.staging),
+// as paths, sorted.
+std::vector<std::string> staging_leftovers(const std::filesystem::path& home);
+
 // Whether `dir` does not exist or has no entries.
 bool empty_or_missing(const std::filesystem::path& dir);
 

@@ -3,8 +3,9 @@
 // (SPEC §4 "Images").
 //
 // Thread safety and the busy/io/corrupt errors as NetworkStore; files and
-// rows as SnapshotStore. Concurrent puts of one digest are fine: the first
-// layout renamed into place wins and the others' copies are discarded.
+// rows (and a store on another database than <home>/box.db) as
+// SnapshotStore. Concurrent puts of one digest are fine: the first layout
+// renamed into place wins and the others' copies are discarded.
 #pragma once
 
 #include <cstdint>
@@ -25,8 +26,10 @@ class ImageStore {
   ImageStore(Database& db, std::filesystem::path home, std::uint64_t max_size_bytes);
 
   // Records `reference` at `digest`, copying the layout at `source_dir` into
-  // <home>/images/sha256/<hex> unless that digest is already there (symlinks
-  // are copied as symlinks, never followed). pulled_at = last_used = now;
+  // <home>/images/sha256/<hex> (as SnapshotStore::save copies) unless a row
+  // of that digest already has its layout there; a directory there without
+  // a row is replaced by the copy, never adopted, and a symlink there is
+  // refused with io. pulled_at = last_used = now;
   // size_bytes = bytes of the layout's regular files. If `reference` pointed
   // at another digest that no other reference keeps, that image stays as a
   // dangling entry whose reference is its digest. Returns the stored record.
@@ -44,7 +47,8 @@ class ImageStore {
 
   // Removes `reference_or_digest` (a digest removes every reference to it)
   // and then any layout no reference points at any more; returns the
-  // removed records. Throws not_found.
+  // removed records. Throws not_found; io, after the rows are gone, naming
+  // a layout that could not be deleted.
   std::vector<StoredImage> remove(std::string_view reference_or_digest);
 
   // Returns every image, by reference.

@@ -23,7 +23,10 @@ struct Options {
   std::filesystem::path home;
 
   // The database file. Empty means <home>/box.db. Operators point it elsewhere
-  // to inspect a copy without touching the live home.
+  // to inspect a copy without touching the live home: a store on any other
+  // file than <home>/box.db reads and writes rows but never changes, sweeps
+  // or deletes files under the home (operations that would throw
+  // invalid_argument).
   std::filesystem::path db_path;
 
   // Migrate an older database on open (after writing a backup beside it).
@@ -54,7 +57,9 @@ struct Options {
 };
 
 // Returns `options` with home, db_path and image_cache_max_bytes filled in
-// from the environment and defaults. Throws Error(invalid_argument) when no
+// from the environment and defaults, the home absolute and canonical
+// (symlinks resolved; the part that does not exist yet kept as written) and
+// the database's directory likewise. Throws Error(invalid_argument) when no
 // home can be determined or A3S_IMAGE_CACHE_SIZE is not a size.
 Options resolve(Options options);
 

@@ -5,7 +5,10 @@
 // rows: the tree is copied under a staging name and renamed into place
 // before the row is committed; a delete commits the row's removal before the
 // files go. A crash at any point leaves the old or the new state, plus
-// staging leftovers that the next Store::open sweeps away.
+// staging leftovers that the next Store::open sweeps away. Nothing inside
+// <home>/snapshots is followed when it is a symlink. A store opened on a
+// database other than <home>/box.db changes no files: save, remove and
+// prune throw invalid_argument there.
 #pragma once
 
 #include <cstdint>
@@ -25,14 +28,18 @@ class SnapshotStore {
  public:
   SnapshotStore(Database& db, std::filesystem::path home);
 
-  // Copies the tree at `rootfs_source` (regular files with their permission
-  // bits, directories including empty ones, symlinks as symlinks, never
-  // followed; an absent source gives an empty rootfs) to
+  // Copies the tree at `rootfs_source` (regular files with their contents,
+  // permission bits and times, sparse files sparse, hard links as hard
+  // links, directories including empty ones, symlinks as symlinks, never
+  // followed; owners kept when the process may keep them, else setuid and
+  // setgid bits cleared; device nodes, FIFOs and sockets recreated as root,
+  // skipped otherwise; an absent source gives an empty rootfs) to
   // <home>/snapshots/<id>/rootfs, stores `metadata` with size_bytes set to
   // the bytes of regular files copied, and returns the stored record.
   // Throws invalid_argument (a bad field; the ID is checked before it
   // becomes a path; a source that exists but is not a directory),
-  // already_exists (ID taken), io.
+  // already_exists (ID taken), io (also: a symlink or file at
+  // <home>/snapshots/<id>, named in the message).
   SnapshotMetadata save(const SnapshotMetadata& metadata,
                         const std::filesystem::path& rootfs_source);
 
@@ -43,6 +50,8 @@ class SnapshotStore {
   std::vector<SnapshotMetadata> list() const;
 
   // Deletes the snapshot's row, then its files. Returns whether it existed.
+  // Throws io, after the row is gone, naming files that could not be
+  // deleted (they stay, and the next open retries).
   bool remove(std::string_view id);
 
   // The number of snapshots and the sum of their size_bytes, computed in SQL.

@@ -1,11 +1,14 @@
 // Volumes, their data directories and the boxes using them (SPEC §4
 // "Volumes"). Thread safety and the busy/io/corrupt errors as NetworkStore.
 //
-// Files and rows: create makes <home>/volumes/<name> before committing the
-// row; remove and prune delete the directory only after the row is gone, and
-// only if no new volume of that name has claimed it meanwhile (the protocol
-// of fs_ops.hpp), so a crash or a race never leaves a row without its
-// directory. Only directories under <home>/volumes are ever deleted.
+// Files and rows: create puts <home>/volumes/<name> in place before
+// committing the row (a directory already there is taken over as it is; a
+// symlink there is refused); remove and prune delete the directory only
+// after the row is gone, and only if no new volume of that name has claimed
+// it meanwhile, so a crash or a race never leaves a row without its
+// directory. Only entries of <home>/volumes are ever deleted, never through
+// a symlink. A store opened on a database other than <home>/box.db changes
+// no files: create, remove and prune throw invalid_argument there.
 #pragma once
 
 #include <filesystem>
@@ -38,7 +41,9 @@ class VolumeStore {
   VolumeConfig get_or_create(const VolumeConfig& config);
 
   // Removes the volume and then its data directory; returns the record.
-  // Throws not_found, in_use when boxes use it and not `force`.
+  // Throws not_found, in_use when boxes use it and not `force`; io, after
+  // the row is gone, naming a directory that could not be deleted (a mount
+  // point, say), which stays in place.
   VolumeConfig remove(std::string_view name, bool force = false);
 
   // Returns every volume, sorted by name.
@@ -57,10 +62,12 @@ class VolumeStore {
   VolumeConfig detach(std::string_view name, std::string_view box_id);
 
   // Removes every volume no box uses, in one transaction, then their
-  // directories; returns their names, sorted.
+  // directories; returns their names, sorted. Throws io as remove().
   std::vector<std::string> prune();
 
  private:
+  VolumeConfig create(const VolumeConfig& config, bool existing_ok);
+
   Database& db_;
   std::filesystem::path home_;
   std::filesystem::path volumes_dir_;

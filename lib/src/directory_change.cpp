@@ -1,0 +1,280 @@
+#include "directory_change.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+
+#include "database.hpp"
+#include "fault_injection.hpp"
+
+namespace a3s::store::detail {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string join(const std::vector<std::string>& parts) {
+  std::string text;
+  for (const auto& part : parts) text += (text.empty() ? "" : "; ") + part;
+  return text;
+}
+
+}  // namespace
+
+bool changes_home_files(const Options& options) {
+  return options.db_path == options.home / "box.db";
+}
+
+bool owned_by_a_row(Connection& conn, CatalogKind kind, std::string_view name) {
+  const char* sql = nullptr;
+  std::string key(name);
+  switch (kind) {
+    case CatalogKind::volumes:
+      sql = "SELECT 1 FROM volumes WHERE name = ?";
+      break;
+    case CatalogKind::snapshots:
+      sql = "SELECT 1 FROM snapshots WHERE id = ?";
+      break;
+    case CatalogKind::images:
+      sql = "SELECT 1 FROM images WHERE digest = ? LIMIT 1";
+      key = "sha256:" + key;
+      break;
+  }
+  auto q = conn.prepare(sql);
+  q->bind(1, key);
+  return q->executeStep();
+}
+
+DirectoryChange::DirectoryChange(Database& db, const fs::path& home, CatalogKind kind,
+                                 std::string object)
+    : db_(db), object_(std::move(object)), database_(db.options().db_path.string()) {
+  if (!changes_home_files(db.options())) {
+    throw Error(ErrorCode::invalid_argument,
+                object_ + ": the database '" + database_ + "' is not the home's own ('" +
+                    (home / "box.db").string() + "'), so it may not change files under '" +
+                    home.string() + "'; open the home's database to change them");
+  }
+  catalog_ = CatalogDir::open(home, kind, /*create=*/true);
+}
+
+DirectoryChange::~DirectoryChange() {
+  if (finished_) return;
+  try {
+    if (placed_) {
+      // Our entry is in place without our row. Another process's row may
+      // own it meanwhile (an equal image put): then it stays.
+      std::string retired;
+      db_.write(object_, [&](Connection& conn) {
+        if (retired.empty() && !owned_by_a_row(conn, catalog_->kind(), *placed_)) {
+          retired = catalog_->move_out(*placed_);
+        }
+        return 0;
+      });
+      if (!retired.empty()) moved_aside_.push_back(retired);
+    }
+    if (!staged_.empty()) moved_aside_.push_back(staged_);
+    for (const auto& staged : moved_aside_) {
+      if (auto failure = catalog_->remove_staged(staged); !failure.empty()) {
+        spdlog::warn("{}: {}", object_, failure);
+      }
+    }
+    drop_intent();
+  } catch (const std::exception& e) {
+    spdlog::warn("{}: files left for the next open to sweep: {}", object_, e.what());
+  }
+}
+
+void DirectoryChange::stage(std::string_view label, const StagedMaker& make) {
+  if (!staged_.empty() || placed_) {
+    throw Error(ErrorCode::io, object_ + ": a change stages one directory");
+  }
+  staged_ = fresh_staging_name(label);
+  make(catalog_->staging_fd(), staged_, catalog_->staging_path(staged_));
+}
+
+void DirectoryChange::place(Connection& conn, std::string_view name) {
+  if (placed_) {
+    // A re-run after a busy retry: the lock was released in between.
+    if (*placed_ == name && catalog_->entry_type(name) == EntryType::directory) return;
+    throw Error(ErrorCode::busy, object_ + ": '" + catalog_->entry_path(*placed_).string() +
+                                     "' was moved by another process while it was stored");
+  }
+  if (staged_.empty()) {
+    throw Error(ErrorCode::io, object_ + ": nothing was staged to put at '" +
+                                   catalog_->entry_path(name).string() + "'");
+  }
+  const EntryType existing = catalog_->entry_type(name);
+  if (existing == EntryType::other) {
+    throw Error(ErrorCode::io, object_ + ": '" + catalog_->entry_path(name).string() +
+                                   "' is a symlink or not a directory; entries of '" +
+                                   catalog_->path().string() +
+                                   "' are never followed: remove it to store this here");
+  }
+  if (existing == EntryType::directory && owned_by_a_row(conn, catalog_->kind(), name)) {
+    throw Error(ErrorCode::already_exists,
+                object_ + ": '" + catalog_->entry_path(name).string() + "' belongs to a record");
+  }
+  record_intent({std::string(name)});
+  if (existing == EntryType::directory) {
+    // Left by a crashed change and not yet swept: ours replaces it.
+    moved_aside_.push_back(catalog_->move_out(name));
+  }
+  A3S_FAULT_POINT("files.place.before_rename");
+  catalog_->move_in(staged_, name);
+  placed_ = std::string(name);
+  staged_.clear();
+  A3S_FAULT_POINT("files.place.after_rename");
+}
+
+void DirectoryChange::remove_after_commit(std::vector<std::string> names) {
+  removals_ = std::move(names);
+  if (removals_.empty()) {
+    drop_intent();
+  } else {
+    record_intent(removals_);
+  }
+}
+
+void DirectoryChange::finish() {
+  finished_ = true;
+  std::vector<std::string> failures;
+  if (!removals_.empty()) {
+    std::vector<std::string> retired;
+    try {
+      db_.write(object_, [&](Connection& conn) {
+        failures.clear();
+        for (const auto& name : removals_) {
+          if (owned_by_a_row(conn, catalog_->kind(), name)) continue;
+          try {
+            if (auto staged = catalog_->move_out(name); !staged.empty()) retired.push_back(staged);
+          } catch (const Error& e) {
+            failures.emplace_back(e.what());
+          }
+        }
+        return 0;
+      });
+    } catch (const Error& e) {
+      failures.emplace_back(e.what());
+    }
+    A3S_FAULT_POINT("files.retire.after_move");
+    moved_aside_.insert(moved_aside_.end(), retired.begin(), retired.end());
+  }
+  // What could not be moved keeps its intent, so the next open retries it.
+  if (failures.empty()) {
+    try {
+      drop_intent();
+    } catch (const Error& e) {
+      failures.emplace_back(e.what());
+    }
+  }
+  if (!staged_.empty()) moved_aside_.push_back(staged_);
+  for (const auto& staged : moved_aside_) {
+    if (auto failure = catalog_->remove_staged(staged); !failure.empty()) {
+      failures.push_back(std::move(failure));
+    }
+  }
+  if (!failures.empty()) {
+    if (removals_.empty()) {
+      // The new entry is in place and recorded; a leftover in staging is
+      // the next sweep's.
+      spdlog::warn("{}: {}", object_, join(failures));
+      return;
+    }
+    throw Error(ErrorCode::io, object_ + " was removed, but its files were not all deleted: " +
+                                   join(failures) + " (left in place; the next open retries)");
+  }
+}
+
+void DirectoryChange::record_intent(std::vector<std::string> names) {
+  if (!intent_.empty() && intent_entries_ == names) return;
+  const std::string written = catalog_->write_intent({database_, names});
+  drop_intent();
+  intent_ = written;
+  intent_entries_ = std::move(names);
+}
+
+void DirectoryChange::drop_intent() {
+  if (intent_.empty()) return;
+  if (::unlinkat(catalog_->staging_fd(), intent_.c_str(), 0) != 0 && errno != ENOENT) {
+    throw Error(ErrorCode::io, "cannot delete '" + catalog_->staging_path(intent_).string() +
+                                   "': " + std::strerror(errno));
+  }
+  intent_.clear();
+  intent_entries_.clear();
+}
+
+namespace {
+
+// Whether the catalog's staging area holds anything a sweep would act on.
+bool has_leftovers(CatalogDir& catalog, const std::string& database) {
+  for (const auto& entry : catalog.staging_entries()) {
+    if (entry.owner_alive) continue;
+    if (!entry.intent) return true;
+    const auto intent = catalog.read_intent(entry.name);
+    if (intent && intent->database == database) return true;
+  }
+  return false;
+}
+
+void sweep_catalog(Database& db, CatalogDir& catalog, const std::string& database) {
+  if (!has_leftovers(catalog, database)) return;
+  std::vector<std::string> leftovers;
+  db.write("catalog '" + catalog.path().string() + "'", [&](Connection& conn) {
+    leftovers.clear();
+    for (const auto& entry : catalog.staging_entries()) {
+      if (entry.owner_alive) continue;
+      if (!entry.intent) {
+        leftovers.push_back(entry.name);
+        continue;
+      }
+      const auto intent = catalog.read_intent(entry.name);
+      if (!intent) {
+        spdlog::warn("'{}' is not an intent this engine wrote; left alone",
+                     catalog.staging_path(entry.name).string());
+        continue;
+      }
+      if (intent->database != database) continue;  // another database's
+      bool done = true;
+      for (const auto& name : intent->entries) {
+        if (!is_entry_name(catalog.kind(), name)) {
+          spdlog::warn("'{}' names '{}', which cannot be an entry here; ignored",
+                       catalog.staging_path(entry.name).string(), name);
+          continue;
+        }
+        if (owned_by_a_row(conn, catalog.kind(), name)) continue;
+        try {
+          if (auto staged = catalog.move_out(name); !staged.empty()) {
+            spdlog::info("sweeping '{}', left without a record by a process that is gone",
+                         catalog.entry_path(name).string());
+            leftovers.push_back(staged);
+          }
+        } catch (const Error& e) {
+          spdlog::warn("{} (left in place)", e.what());
+          done = false;
+        }
+      }
+      if (done) leftovers.push_back(entry.name);
+    }
+    return 0;
+  });
+  for (const auto& staged : leftovers) {
+    if (auto failure = catalog.remove_staged(staged); !failure.empty()) spdlog::warn("{}", failure);
+  }
+}
+
+}  // namespace
+
+void sweep_home(Database& db, const fs::path& home) {
+  if (!changes_home_files(db.options())) return;
+  const std::string database = db.options().db_path.string();
+  for (const CatalogKind kind : kAllCatalogs) {
+    try {
+      if (auto catalog = CatalogDir::open(home, kind, /*create=*/false)) {
+        sweep_catalog(db, *catalog, database);
+      }
+    } catch (const std::exception& e) {
+      spdlog::warn("not sweeping '{}': {}", catalog_path(home, kind).string(), e.what());
+    }
+  }
+}
+
+}  // namespace a3s::store::detail

@@ -1,0 +1,131 @@
+// Files around one transaction: the one mechanism every store uses to put a
+// catalog entry in place or delete entries, consistently with the rows that
+// own them (SPEC §4 "Files and rows stay consistent"). Internal.
+//
+// Putting an entry in place:
+//   DirectoryChange change(db, home, CatalogKind::snapshots, "snapshot 's1'");
+//   change.stage("snapshot", copy_the_rootfs);             // unlocked
+//   db.write(..., [&](Connection& conn) {
+//     change.place(conn, "s1");                            // intent, rename
+//     ... insert the row ...
+//   });
+//   change.finish();                                       // drop the intent
+// Deleting entries:
+//   db.write(..., [&](Connection& conn) {
+//     change.remove_after_commit({"s1"});                  // intent
+//     ... delete the rows ...
+//   });
+//   change.finish();  // retire what no row owns, delete it, drop the intent
+//
+// Both calls inside the transaction are safe to run again when Database
+// retries the body. An intent is written before anything in the catalog
+// changes and dropped only once the files match the committed rows, so a
+// crash at any point leaves an intent for the next open's sweep, which
+// removes every named entry no row owns. A change destroyed without
+// finish() (the transaction failed) removes what it placed unless a row
+// owns it, and deletes its staged copy.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "catalog_dir.hpp"
+
+namespace a3s::store {
+class Connection;
+class Database;
+struct Options;
+}  // namespace a3s::store
+
+namespace a3s::store::detail {
+
+// Whether a store on `options` may change files under the home: only a
+// store on the home's own database (<home>/box.db) may. One opened with
+// another database file (a copy, to inspect it) reads rows only.
+bool changes_home_files(const Options& options);
+
+// Whether a row owns <catalog>/<name>: a volumes row named `name`, a
+// snapshots row with that ID, an images row with digest sha256:<name>.
+bool owned_by_a_row(Connection& conn, CatalogKind kind, std::string_view name);
+
+class DirectoryChange {
+ public:
+  // Begins a change of `home`'s `kind` catalog; `object` names what changes
+  // in messages ("snapshot 's1'"). Throws invalid_argument when `db` is not
+  // the home's own database (changes_home_files), io when the catalog
+  // cannot be opened or made.
+  DirectoryChange(Database& db, const std::filesystem::path& home, CatalogKind kind,
+                  std::string object);
+  // Without finish(): undoes what this change did to the catalog (see the
+  // file comment). Logs, never throws.
+  ~DirectoryChange();
+  DirectoryChange(const DirectoryChange&) = delete;
+  DirectoryChange& operator=(const DirectoryChange&) = delete;
+
+  CatalogDir& catalog() { return *catalog_; }
+
+  // Outside the lock: `make(parent_fd, name, path)` creates the new entry's
+  // directory `name` in the staging directory open as `parent_fd` (`path`
+  // names it in messages) and fills it. Whatever `make` leaves, also when it
+  // throws, is deleted unless place() puts it in place. Propagates what
+  // `make` throws.
+  using StagedMaker = std::function<void(int parent_fd, const std::string& name,
+                                         const std::filesystem::path& path)>;
+  void stage(std::string_view label, const StagedMaker& make);
+
+  // Whether a staged directory waits to be placed.
+  bool staged() const { return !staged_.empty(); }
+
+  // Inside the write transaction: puts the staged directory at
+  // <catalog>/<name>. A directory already there, which no row owns, is moved
+  // aside first (deleted by finish()); a symlink or any other file there is
+  // refused with Error(io) naming it, as is a staged directory already used.
+  // Once placed, a re-run is a no-op. Throws io.
+  void place(Connection& conn, std::string_view name);
+
+  // Whether place() has put the staged directory in place.
+  bool placed() const { return placed_.has_value(); }
+
+  // Inside the write transaction: the entries named `names` are to be
+  // deleted once it commits. A re-run replaces the names. Throws io.
+  void remove_after_commit(std::vector<std::string> names);
+
+  // After the transaction committed. A placement: drops the intent and
+  // deletes what was moved aside or not used. A removal: holding the write
+  // lock, moves each named entry that no row owns (one may have been made
+  // again meanwhile) into staging, then deletes them and drops the intent.
+  // Throws io naming every entry that could not be moved or deleted (it
+  // stays where it is, and its intent with it, for the next open to retry);
+  // the rows stay committed.
+  void finish();
+
+ private:
+  void record_intent(std::vector<std::string> names);
+  void drop_intent();
+
+  Database& db_;
+  std::string object_;
+  std::string database_;
+  std::optional<CatalogDir> catalog_;
+  std::string staged_;                 // the staged directory, until placed
+  std::optional<std::string> placed_;  // where place() put it
+  std::vector<std::string> moved_aside_;
+  std::vector<std::string> removals_;
+  std::vector<std::string> intent_entries_;
+  std::string intent_;  // the intent's staging name, "" when none
+  bool finished_ = false;
+};
+
+// Recovery at open, for each catalog of `db`'s home: the intents of
+// processes that are gone have their entries that no row owns moved into
+// staging, and every staging entry of a process that is gone is deleted.
+// Intents of another database are left alone. Takes the write lock only
+// when there is something to sweep. Logs what it cannot do and never
+// throws: a leftover never keeps the home from opening.
+void sweep_home(Database& db, const std::filesystem::path& home);
+
+}  // namespace a3s::store::detail
