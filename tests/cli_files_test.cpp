@@ -361,7 +361,7 @@ TEST_CASE("snapshot prune by count and by bytes", "[cli][snapshot]") {
     CHECK(r.exit_code == 0);
     CHECK(r.out == "removed snapshot s4\n");
     CHECK(home.run_json({"snapshot", "ls"}) == json::array());
-    CHECK(empty_or_missing(home.path() / "snapshots"));
+    CHECK(a3s::test::catalog_entries(home.path() / "snapshots").empty());
   }
 
   SECTION("bad limits are usage errors") {
@@ -585,7 +585,7 @@ TEST_CASE("image evict with --max-size", "[cli][image]") {
   CHECK(r.exit_code == 0);
   CHECK(r.out == "evicted image " + kNginxStable + "\nevicted image " + kNginx + "\n");
   CHECK(home.run_json({"image", "ls"}) == json::array());
-  CHECK(empty_or_missing(home.path() / "images" / "sha256"));
+  CHECK(a3s::test::catalog_entries(home.path() / "images" / "sha256").empty());
 
   home.usage_error({"image", "evict", "--max-size", "lots"}, "lots");
   home.usage_error({"image", "evict", "--max-size", ""});
@@ -612,7 +612,7 @@ TEST_CASE("image evict takes its default cap from A3S_IMAGE_CACHE_SIZE", "[cli][
     home.fails_quietly({"image", "evict"}, "A3S_IMAGE_CACHE_SIZE");
   }
   CHECK(home.run_json({"image", "ls"}) == json::array());
-  CHECK(empty_or_missing(home.path() / "images" / "sha256"));
+  CHECK(a3s::test::catalog_entries(home.path() / "images" / "sha256").empty());
 }
 
 TEST_CASE("image usage errors exit 2", "[cli][image]") {

@@ -20,9 +20,12 @@ class Store {
   // Opens (creating if needed) the home directory and the database, brings
   // the schema to the latest version as Options::auto_migrate allows, and
   // sets the connection PRAGMAs (WAL, foreign keys, synchronous, busy
-  // timeout), then sweeps what a crashed process left in the home's staging
-  // area (SnapshotStore, ImageStore). Throws schema_too_new (file untouched), schema_outdated (auto
-  // migration off), checksum_mismatch, corrupt, busy, io.
+  // timeout), then sweeps what crashed processes left in the catalogs'
+  // staging areas (only when the database is <home>/box.db; a leftover that
+  // cannot be removed is logged and never fails the open). Safe to call from
+  // many processes and threads at once on one home. Throws schema_too_new
+  // (file untouched), schema_outdated (auto migration off),
+  // checksum_mismatch, corrupt, busy, io.
   static std::unique_ptr<Store> open(Options options = {});
 
   ~Store();
