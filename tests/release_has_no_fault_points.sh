@@ -3,7 +3,7 @@
 # hook's symbol or the old environment switch). Arguments: the files to read.
 status=0
 for artefact in "$@"; do
-  for needle in snapshot.save.after_copy image.put.before_rename set_fault_hook A3S_FAULT_POINT; do
+  for needle in snapshot.save.after_copy image.put.before_rename copy.file.before_open set_fault_hook A3S_FAULT_POINT; do
     if grep -q -a -F "$needle" "$artefact"; then
       echo "FAIL: '$needle' found in $artefact"
       status=1

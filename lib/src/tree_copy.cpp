@@ -1,114 +1,692 @@
 #include "tree_copy.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
-#include <cstring>
+#include <map>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
 
 #include "a3s/store/error.hpp"
+#include "fault_injection.hpp"
 
 namespace a3s::store::detail {
 namespace fs = std::filesystem;
 
 namespace {
 
-[[noreturn]] void throw_errno(std::string_view what, const fs::path& path) {
-  throw Error(ErrorCode::io,
-              std::string(what) + " '" + path.string() + "': " + std::strerror(errno));
+// Directories nested deeper than this below the root are refused. The walks
+// keep one level per directory on the heap, not the stack, but such a tree
+// is pathological (it cannot even be named by a path) and each level holds
+// open descriptors.
+constexpr std::size_t kMaxDepth = 4096;
+
+// The read/write loop's buffer, allocated on the first use.
+constexpr std::size_t kBufferSize = std::size_t{1} << 18;
+
+// The most one copy_file_range call is asked to copy.
+constexpr off_t kRangeChunk = off_t{1} << 30;
+
+// Throws Error(io) "<what> '<path>': <reason for err>".
+[[noreturn]] void throw_io(std::string_view what, const fs::path& path, int err) {
+  throw Error(ErrorCode::io, std::string(what) + " '" + path.string() +
+                                 "': " + std::generic_category().message(err));
 }
 
-// Closes a file descriptor when it goes out of scope.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
+// Throws Error(invalid_argument) for a directory below kMaxDepth levels.
+[[noreturn]] void throw_too_deep(const fs::path& path) {
+  throw Error(ErrorCode::invalid_argument, "'" + path.string() + "' is nested more than " +
+                                               std::to_string(kMaxDepth) + " directories deep");
+}
+
+// Requires `name` to be one path component that names an entry (not "",
+// "." or ".."), so an *at() call with it stays inside its directory.
+void check_component(const std::string& name) {
+  if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos) {
+    throw Error(ErrorCode::invalid_argument, "'" + name + "' is not a single path component");
   }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
+}
+
+// `rel` (a path below a root, "" for the root itself) extended by `name`.
+std::string join(const std::string& rel, const char* name) {
+  return rel.empty() ? std::string(name) : rel + '/' + name;
+}
+
+// `base` / `rel`, for messages.
+fs::path below(const fs::path& base, const std::string& rel) {
+  return rel.empty() ? base : base / rel;
+}
+
+// Whether `a` and `b` describe the same file (device and inode).
+bool same_inode(const struct stat& a, const struct stat& b) {
+  return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+// The access and modification times of `st`, as utimensat wants them.
+std::array<struct timespec, 2> times_of(const struct stat& st) { return {st.st_atim, st.st_mtim}; }
+
+// The path of the directory open as `fd`, for messages only: as /proc shows
+// it, or the descriptor's number when /proc cannot tell.
+fs::path describe(int fd) {
+  std::error_code ec;
+  if (fd == AT_FDCWD) {
+    fs::path cwd = fs::current_path(ec);
+    return ec ? fs::path(".") : cwd;
+  }
+  fs::path path = fs::read_symlink("/proc/self/fd/" + std::to_string(fd), ec);
+  return ec ? fs::path("<directory fd " + std::to_string(fd) + ">") : path;
+}
+
+// Owns a file descriptor (closed on destruction); -1 is none.
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  // Takes `fd` (the result of an open call: -1 on failure).
+  explicit UniqueFd(int fd) noexcept : fd_(fd) {}
+  ~UniqueFd() { reset(); }
+  UniqueFd(UniqueFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  UniqueFd& operator=(UniqueFd&& other) noexcept {
+    if (this != &other) {
+      reset();
+      fd_ = std::exchange(other.fd_, -1);
+    }
+    return *this;
+  }
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+
+  explicit operator bool() const noexcept { return fd_ >= 0; }
+  int get() const noexcept { return fd_; }
+  // Gives up ownership without closing.
+  int release() noexcept { return std::exchange(fd_, -1); }
+  void reset() noexcept {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
 
  private:
-  int fd_;
+  int fd_ = -1;
 };
 
-void fsync_path(const fs::path& path, int flags) {
-  Fd fd(::open(path.c_str(), flags | O_CLOEXEC));
-  if (fd.get() < 0) throw_errno("cannot open", path);
-  if (::fsync(fd.get()) != 0) throw_errno("cannot fsync", path);
+// Lists an open directory (closed on destruction); its descriptor serves the
+// *at() calls on the entries at the same time.
+class DirStream {
+ public:
+  DirStream() = default;
+  ~DirStream() { reset(); }
+  DirStream(DirStream&& other) noexcept : dir_(std::exchange(other.dir_, nullptr)) {}
+  DirStream& operator=(DirStream&& other) noexcept {
+    if (this != &other) {
+      reset();
+      dir_ = std::exchange(other.dir_, nullptr);
+    }
+    return *this;
+  }
+  DirStream(const DirStream&) = delete;
+  DirStream& operator=(const DirStream&) = delete;
+
+  // Starts listing the directory open as `fd` and takes the descriptor over.
+  // Returns false with errno set (and `fd` still the caller's) on failure.
+  bool adopt(UniqueFd& fd) {
+    DIR* dir = ::fdopendir(fd.get());
+    if (dir == nullptr) return false;
+    fd.release();
+    reset();
+    dir_ = dir;
+    return true;
+  }
+
+  // The directory's descriptor, for *at() calls.
+  int fd() const { return ::dirfd(dir_); }
+
+  // The name of the next entry other than "." and "..", valid until the next
+  // call; null at the end (`err` 0) or on failure (`err` the errno).
+  const char* next(int& err) {
+    for (;;) {
+      errno = 0;
+      const dirent* entry = ::readdir(dir_);
+      if (entry == nullptr) {
+        err = errno;
+        return nullptr;
+      }
+      const char* name = entry->d_name;
+      if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'))) continue;
+      return name;
+    }
+  }
+
+ private:
+  void reset() noexcept {
+    if (dir_ != nullptr) ::closedir(dir_);
+    dir_ = nullptr;
+  }
+
+  DIR* dir_ = nullptr;
+};
+
+// Gives the new entry whose current status is `now` the owner of `source`,
+// calling `chown(uid, gid)` (fchown or fchownat without following) unless it
+// already has it. Returns whether the entry has the source's owner; false
+// when the process may not give it (not root, or a group it is not in), the
+// entry then staying the process's.
+template <class Chown>
+bool take_owner(const struct stat& now, const struct stat& source, Chown chown,
+                const fs::path& display) {
+  if (now.st_uid == source.st_uid && now.st_gid == source.st_gid) return true;
+  if (chown(source.st_uid, source.st_gid) == 0) return true;
+  // EINVAL: an id this user namespace cannot represent; the same situation.
+  if (errno == EPERM || errno == EINVAL) return false;
+  throw_io("cannot change the owner of", display, errno);
 }
 
-std::uint64_t copy_file(const fs::path& from, const fs::path& to, mode_t mode) {
-  Fd in(::open(from.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-  if (in.get() < 0) throw_errno("cannot read", from);
-  Fd out(::open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode & 07777));
-  if (out.get() < 0) throw_errno("cannot create", to);
-  std::uint64_t total = 0;
-  char buffer[1 << 16];
-  for (;;) {
-    const ssize_t n = ::read(in.get(), buffer, sizeof buffer);
+// The permission bits of the copy of `source`: all of them, except the
+// set-user-ID and set-group-ID bits when the copy could not get the source's
+// owner, since they would then grant the copier's identity, not the owner's.
+mode_t copy_mode(const struct stat& source, bool owner_kept) {
+  mode_t mode = source.st_mode & 07777;
+  if (!owner_kept) mode &= ~static_cast<mode_t>(S_ISUID | S_ISGID);
+  return mode;
+}
+
+// Gives the file or directory open as `fd` the owner, permission bits and
+// times of `source`. The mode comes after the owner because a chown clears
+// the set-ID bits; the times come last because nothing after them changes
+// the modification time.
+void set_attributes(int fd, const struct stat& source, const fs::path& display) {
+  struct stat now {};
+  if (::fstat(fd, &now) != 0) throw_io("cannot stat", display, errno);
+  const bool kept = take_owner(
+      now, source, [fd](uid_t uid, gid_t gid) { return ::fchown(fd, uid, gid); }, display);
+  if (::fchmod(fd, copy_mode(source, kept)) != 0) {
+    throw_io("cannot set the mode of", display, errno);
+  }
+  const auto times = times_of(source);
+  if (::futimens(fd, times.data()) != 0) throw_io("cannot set the times of", display, errno);
+}
+
+// Writes all of `data` at `offset` of `fd`.
+void write_all(int fd, const char* data, std::size_t size, off_t offset, const fs::path& display) {
+  while (size > 0) {
+    const ssize_t n = ::pwrite(fd, data, size, offset);
     if (n < 0) {
       if (errno == EINTR) continue;
-      throw_errno("cannot read", from);
+      throw_io("cannot write", display, errno);
     }
-    if (n == 0) break;
-    for (ssize_t done = 0; done < n;) {
-      const ssize_t w = ::write(out.get(), buffer + done, static_cast<std::size_t>(n - done));
-      if (w < 0) {
-        if (errno == EINTR) continue;
-        throw_errno("cannot write", to);
-      }
-      done += w;
-    }
-    total += static_cast<std::uint64_t>(n);
+    data += n;
+    size -= static_cast<std::size_t>(n);
+    offset += n;
   }
-  // The umask must not narrow what the source had.
-  if (::fchmod(out.get(), mode & 07777) != 0) throw_errno("cannot chmod", to);
-  if (::fsync(out.get()) != 0) throw_errno("cannot fsync", to);
-  return total;
 }
 
-// Copies one directory level; recursion depth is the tree's depth.
-std::uint64_t copy_dir(const fs::path& from, const fs::path& to, mode_t mode) {
-  if (::mkdir(to.c_str(), 0700) != 0) throw_errno("cannot create directory", to);
-  std::uint64_t total = 0;
-  std::error_code ec;
-  for (fs::directory_iterator it(from, ec), end; !ec && it != end; it.increment(ec)) {
-    const fs::path& child = it->path();
-    const fs::path target = to / child.filename();
-    struct stat st {};
-    if (::lstat(child.c_str(), &st) != 0) throw_errno("cannot stat", child);
-    if (S_ISLNK(st.st_mode)) {
-      fs::create_symlink(fs::read_symlink(child), target);
-    } else if (S_ISDIR(st.st_mode)) {
-      total += copy_dir(child, target, st.st_mode);
-    } else if (S_ISREG(st.st_mode)) {
-      total += copy_file(child, target, st.st_mode);
-    } else {
-      spdlog::warn("skipping '{}': not a regular file, directory or symlink", child.string());
+// One copy_tree call. The walk is a loop over a stack of open directories
+// (one Level per directory being copied), so its depth costs heap, not
+// stack.
+class TreeCopier {
+ public:
+  TreeCopier(const fs::path& source, const fs::path& dest_display)
+      : source_(source), dest_display_(dest_display), as_root_(::geteuid() == 0) {}
+
+  // Copies source_ into a new directory `dest_name` of `dest_parent_fd`.
+  CopyStats run(int dest_parent_fd, const std::string& dest_name);
+
+ private:
+  // A source directory being listed and its copy being filled.
+  struct Level {
+    DirStream source;
+    UniqueFd dest;
+    // The source directory as opened: owner, mode and times for the copy.
+    struct stat st;
+    // The directory's path below the roots ("" for the roots).
+    std::string rel;
+  };
+
+  // The source's and the copy's path of the entry `rel`, for messages.
+  fs::path source_path(const std::string& rel) const { return below(source_, rel); }
+  fs::path dest_path(const std::string& rel) const { return below(dest_display_, rel); }
+
+  // Throw Error(io) for errno and the source or destination entry `rel`;
+  // errno is read before anything else can change it.
+  [[noreturn]] void fail_source(std::string_view what, const std::string& rel) const {
+    const int err = errno;
+    throw_io(what, source_path(rel), err);
+  }
+  [[noreturn]] void fail_dest(std::string_view what, const std::string& rel) const {
+    const int err = errno;
+    throw_io(what, dest_path(rel), err);
+  }
+
+  // Copies the entry `name` of `level` (levels_.back()), by its type; a
+  // directory is pushed as a new level, which invalidates `level`.
+  void copy_entry(Level& level, const char* name);
+  // Opens the directory `name` (`listed` by the listing), checks it is still
+  // that directory, creates its copy (0700 until finished) and pushes both
+  // as a new level. Refuses a level deeper than kMaxDepth.
+  void enter_directory(Level& level, const char* name, const struct stat& listed, std::string rel);
+  // Gives the filled copy of `level` its owner, mode and times, and fsyncs it.
+  void finish_directory(const Level& level);
+  // Copies the regular file `name`, or links it to the first copy of its
+  // inode; skips it if what opens is not the file `listed`.
+  void copy_file(Level& level, const char* name, const struct stat& listed, const std::string& rel);
+  // Links `name` in the directory open as `dir_fd` to the copy at `first`
+  // (below the copy's root). Returns false when that is not possible for a
+  // reason copying the file again avoids: the first copy lies in a finished
+  // directory the process may no longer search (EACCES, EPERM), or the inode
+  // has as many links as its file system allows (EMLINK).
+  bool link_to_first_copy(const std::string& first, int dir_fd, const char* name,
+                          const std::string& rel);
+  // Copies the data extents of the first `size` bytes of `in` to the same
+  // offsets of `out`, leaving the holes between them unwritten (holes in the
+  // copy too). Without SEEK_DATA on the file system the whole range is
+  // copied.
+  void copy_data(int in, int out, off_t size, const std::string& rel);
+  // Copies bytes [offset, offset + length) of `in` to the same offsets of
+  // `out`, stopping early where `in` ends (it shrank). Tries copy_file_range
+  // while `use_range` holds (clearing it when that cannot work), the
+  // read/write loop otherwise.
+  void copy_extent(int in, int out, off_t offset, off_t length, bool& use_range,
+                   const std::string& rel);
+  // Recreates the symlink `name` with the same target text, owner and times.
+  void copy_symlink(Level& level, const char* name, const struct stat& listed,
+                    const std::string& rel);
+  // Recreates the device node, fifo or socket `name` with its owner, mode
+  // and times when running as root; otherwise counts it as skipped.
+  void copy_special(Level& level, const char* name, const struct stat& listed,
+                    const std::string& rel);
+  // Counts the entry `rel` as skipped because it changed or vanished between
+  // the listing and its copy, with a warning naming it.
+  void skip_changed(const std::string& rel);
+
+  const fs::path& source_;
+  const fs::path& dest_display_;
+  const bool as_root_;
+  std::vector<Level> levels_;
+  // The copy's root (owned by levels_[0]), to which hard links are relative.
+  int dest_root_fd_ = -1;
+  // The copy's root as created: never copied into itself when it lies
+  // inside the source.
+  struct stat dest_root_ {};
+  // (st_dev, st_ino) of each source file with more than one link that was
+  // copied, and the path of its copy below the copy's root.
+  std::map<std::pair<dev_t, ino_t>, std::string> first_copies_;
+  // The read/write loop's buffer, allocated on its first use.
+  std::vector<char> buffer_;
+  // False once the kernel said it has no copy_file_range.
+  bool copy_file_range_works_ = true;
+  CopyStats stats_;
+  // The special files among stats_.skipped.
+  std::uint64_t special_skipped_ = 0;
+};
+
+CopyStats TreeCopier::run(int dest_parent_fd, const std::string& dest_name) {
+  check_component(dest_name);
+  // The one open that follows a symlink: `source` is the caller's argument.
+  UniqueFd source(::open(source_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!source) {
+    if (errno == ENOENT || errno == ENOTDIR) {
+      throw Error(ErrorCode::invalid_argument, "'" + source_.string() + "' is not a directory");
+    }
+    throw_io("cannot open", source_, errno);
+  }
+  struct stat st {};
+  if (::fstat(source.get(), &st) != 0) throw_io("cannot stat", source_, errno);
+
+  if (::mkdirat(dest_parent_fd, dest_name.c_str(), 0700) != 0) {
+    throw_io("cannot create directory", dest_display_, errno);
+  }
+  UniqueFd dest(
+      ::openat(dest_parent_fd, dest_name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!dest) throw_io("cannot open", dest_display_, errno);
+  if (::fstat(dest.get(), &dest_root_) != 0) throw_io("cannot stat", dest_display_, errno);
+  dest_root_fd_ = dest.get();
+
+  DirStream list;
+  if (!list.adopt(source)) throw_io("cannot list", source_, errno);
+  levels_.push_back(Level{std::move(list), std::move(dest), st, {}});
+
+  while (!levels_.empty()) {
+    Level& level = levels_.back();
+    int err = 0;
+    const char* name = level.source.next(err);
+    if (name != nullptr) {
+      copy_entry(level, name);
+      continue;
+    }
+    if (err != 0) throw_io("cannot list", source_path(level.rel), err);
+    finish_directory(level);
+    levels_.pop_back();
+  }
+
+  if (special_skipped_ > 0) {
+    spdlog::warn(
+        "copying '{}': skipped {} device node(s), fifo(s) or socket(s): only root can recreate "
+        "them",
+        source_.string(), special_skipped_);
+  }
+  return stats_;
+}
+
+void TreeCopier::copy_entry(Level& level, const char* name) {
+  std::string rel = join(level.rel, name);
+  struct stat listed {};
+  if (::fstatat(level.source.fd(), name, &listed, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (errno == ENOENT) return skip_changed(rel);
+    fail_source("cannot stat", rel);
+  }
+  switch (listed.st_mode & S_IFMT) {
+    case S_IFDIR:
+      return enter_directory(level, name, listed, std::move(rel));
+    case S_IFREG:
+      return copy_file(level, name, listed, rel);
+    case S_IFLNK:
+      return copy_symlink(level, name, listed, rel);
+    default:
+      return copy_special(level, name, listed, rel);
+  }
+}
+
+void TreeCopier::enter_directory(Level& level, const char* name, const struct stat& listed,
+                                 std::string rel) {
+  if (levels_.size() > kMaxDepth) throw_too_deep(source_path(rel));
+  UniqueFd source(
+      ::openat(level.source.fd(), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!source) {
+    if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) return skip_changed(rel);
+    fail_source("cannot open", rel);
+  }
+  struct stat st {};
+  if (::fstat(source.get(), &st) != 0) fail_source("cannot stat", rel);
+  if (!same_inode(st, listed)) return skip_changed(rel);
+  if (same_inode(st, dest_root_)) return;  // the copy itself, made inside the source
+
+  // 0700 while it is filled: only this process works in it. Its own owner,
+  // mode and times come when it is complete (finish_directory).
+  if (::mkdirat(level.dest.get(), name, 0700) != 0) {
+    fail_dest("cannot create directory", rel);
+  }
+  UniqueFd dest(::openat(level.dest.get(), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!dest) fail_dest("cannot open", rel);
+  DirStream list;
+  if (!list.adopt(source)) fail_source("cannot list", rel);
+  levels_.push_back(Level{std::move(list), std::move(dest), st, std::move(rel)});
+}
+
+void TreeCopier::finish_directory(const Level& level) {
+  const fs::path display = dest_path(level.rel);
+  set_attributes(level.dest.get(), level.st, display);
+  if (::fsync(level.dest.get()) != 0) throw_io("cannot fsync", display, errno);
+}
+
+void TreeCopier::copy_file(Level& level, const char* name, const struct stat& listed,
+                           const std::string& rel) {
+  if (listed.st_nlink > 1) {
+    const auto first = first_copies_.find({listed.st_dev, listed.st_ino});
+    if (first != first_copies_.end() &&
+        link_to_first_copy(first->second, level.dest.get(), name, rel)) {
+      stats_.bytes += static_cast<std::uint64_t>(listed.st_size);
+      return;
     }
   }
-  if (ec) throw Error(ErrorCode::io, "cannot list '" + from.string() + "': " + ec.message());
-  if (::chmod(to.c_str(), mode & 07777) != 0) throw_errno("cannot chmod", to);
-  fsync_path(to, O_RDONLY | O_DIRECTORY);
-  return total;
+
+  A3S_FAULT_POINT("copy.file.before_open");
+  // O_NONBLOCK: should a fifo have taken the file's place since the listing,
+  // the open must not wait for a writer. What was opened is checked below
+  // before anything is read from it.
+  UniqueFd in(::openat(level.source.fd(), name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  if (!in) {
+    // Gone, a symlink now (ELOOP), a socket or a device without a driver.
+    if (errno == ENOENT || errno == ELOOP || errno == ENXIO || errno == ENODEV) {
+      return skip_changed(rel);
+    }
+    fail_source("cannot open", rel);
+  }
+  struct stat st {};
+  if (::fstat(in.get(), &st) != 0) fail_source("cannot stat", rel);
+  if (!S_ISREG(st.st_mode) || !same_inode(st, listed)) return skip_changed(rel);
+
+  const fs::path display = dest_path(rel);
+  UniqueFd out(
+      ::openat(level.dest.get(), name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!out) throw_io("cannot create", display, errno);
+  copy_data(in.get(), out.get(), st.st_size, rel);
+  // Sets the size when the file ends in a hole, which copy_data skipped.
+  if (::ftruncate(out.get(), st.st_size) != 0) throw_io("cannot set the size of", display, errno);
+  set_attributes(out.get(), st, display);
+  if (::fsync(out.get()) != 0) throw_io("cannot fsync", display, errno);
+
+  stats_.bytes += static_cast<std::uint64_t>(st.st_size);
+  if (st.st_nlink > 1) first_copies_.emplace(std::pair{st.st_dev, st.st_ino}, rel);
+}
+
+bool TreeCopier::link_to_first_copy(const std::string& first, int dir_fd, const char* name,
+                                    const std::string& rel) {
+  if (::linkat(dest_root_fd_, first.c_str(), dir_fd, name, 0) == 0) return true;
+  if (errno == EACCES || errno == EMLINK || errno == EPERM) return false;
+  fail_dest("cannot create hard link", rel);
+}
+
+void TreeCopier::copy_data(int in, int out, off_t size, const std::string& rel) {
+  bool use_range = copy_file_range_works_;
+  off_t pos = 0;
+  while (pos < size) {
+    const off_t data = ::lseek(in, pos, SEEK_DATA);
+    if (data < 0) {
+      if (errno == ENXIO) return;  // nothing but a hole from pos on
+      if (errno == EINVAL) return copy_extent(in, out, pos, size - pos, use_range, rel);
+      fail_source("cannot read", rel);
+    }
+    if (data >= size) return;
+    const off_t hole = ::lseek(in, data, SEEK_HOLE);
+    if (hole < 0) fail_source("cannot read", rel);
+    const off_t end = std::min(hole, size);
+    copy_extent(in, out, data, end - data, use_range, rel);
+    pos = end;
+  }
+}
+
+void TreeCopier::copy_extent(int in, int out, off_t offset, off_t length, bool& use_range,
+                             const std::string& rel) {
+  while (length > 0) {
+    if (use_range) {
+      off64_t from = offset;
+      off64_t to = offset;
+      const ssize_t n = ::copy_file_range(
+          in, &from, out, &to, static_cast<std::size_t>(std::min(length, kRangeChunk)), 0);
+      if (n > 0) {
+        offset += n;
+        length -= n;
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno == ENOSYS) copy_file_range_works_ = false;
+      // Not possible between these files (EXDEV, EINVAL, EOPNOTSUPP...), or
+      // no progress (the end of the file, or a file system that cannot
+      // tell): the loop below copies the rest, and tells a real error or
+      // the end of the file apart.
+      use_range = false;
+      continue;
+    }
+    if (buffer_.empty()) buffer_.resize(kBufferSize);
+    const auto want = static_cast<std::size_t>(std::min(length, static_cast<off_t>(kBufferSize)));
+    const ssize_t n = ::pread(in, buffer_.data(), want, offset);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail_source("cannot read", rel);
+    }
+    if (n == 0) return;
+    write_all(out, buffer_.data(), static_cast<std::size_t>(n), offset, dest_path(rel));
+    offset += n;
+    length -= n;
+  }
+}
+
+void TreeCopier::copy_symlink(Level& level, const char* name, const struct stat& listed,
+                              const std::string& rel) {
+  // st_size is the target's length, except on file systems that report 0.
+  std::string target(std::max<std::size_t>(static_cast<std::size_t>(listed.st_size) + 1, 256),
+                     '\0');
+  for (;;) {
+    const ssize_t n = ::readlinkat(level.source.fd(), name, target.data(), target.size());
+    if (n < 0) {
+      // Gone, or no longer a symlink (EINVAL).
+      if (errno == ENOENT || errno == EINVAL) return skip_changed(rel);
+      fail_source("cannot read symlink", rel);
+    }
+    if (static_cast<std::size_t>(n) < target.size()) {
+      target.resize(static_cast<std::size_t>(n));
+      break;
+    }
+    target.resize(target.size() * 2);  // possibly cut short: read again
+  }
+
+  const int dir = level.dest.get();
+  const fs::path display = dest_path(rel);
+  if (::symlinkat(target.c_str(), dir, name) != 0)
+    throw_io("cannot create symlink", display, errno);
+  struct stat now {};
+  if (::fstatat(dir, name, &now, AT_SYMLINK_NOFOLLOW) != 0) throw_io("cannot stat", display, errno);
+  // A symlink's own permission bits mean nothing on Linux: only the owner.
+  take_owner(
+      now, listed,
+      [dir, name](uid_t uid, gid_t gid) {
+        return ::fchownat(dir, name, uid, gid, AT_SYMLINK_NOFOLLOW);
+      },
+      display);
+  const auto times = times_of(listed);
+  if (::utimensat(dir, name, times.data(), AT_SYMLINK_NOFOLLOW) != 0) {
+    throw_io("cannot set the times of", display, errno);
+  }
+}
+
+void TreeCopier::copy_special(Level& level, const char* name, const struct stat& listed,
+                              const std::string& rel) {
+  // Only root may create device nodes; fifos and sockets are treated alike
+  // so that a copy made without privileges holds regular content only.
+  if (!as_root_) {
+    ++special_skipped_;
+    ++stats_.skipped;
+    return;
+  }
+  const int dir = level.dest.get();
+  const fs::path display = dest_path(rel);
+  if (::mknodat(dir, name, (listed.st_mode & S_IFMT) | 0600, listed.st_rdev) != 0) {
+    // Root without CAP_MKNOD (a container), or a device the cgroup denies.
+    if (errno == EPERM) {
+      ++special_skipped_;
+      ++stats_.skipped;
+      return;
+    }
+    throw_io("cannot create", display, errno);
+  }
+  struct stat now {};
+  if (::fstatat(dir, name, &now, AT_SYMLINK_NOFOLLOW) != 0) throw_io("cannot stat", display, errno);
+  const bool kept = take_owner(
+      now, listed,
+      [dir, name](uid_t uid, gid_t gid) {
+        return ::fchownat(dir, name, uid, gid, AT_SYMLINK_NOFOLLOW);
+      },
+      display);
+  // By name: opening a fifo or device to use its descriptor could block or
+  // act on the device. The entry is the node just made in a directory only
+  // this process writes to.
+  if (::fchmodat(dir, name, copy_mode(listed, kept), 0) != 0) {
+    throw_io("cannot set the mode of", display, errno);
+  }
+  const auto times = times_of(listed);
+  if (::utimensat(dir, name, times.data(), AT_SYMLINK_NOFOLLOW) != 0) {
+    throw_io("cannot set the times of", display, errno);
+  }
+}
+
+void TreeCopier::skip_changed(const std::string& rel) {
+  spdlog::warn("not copying '{}': it changed while the tree was being copied",
+               source_path(rel).string());
+  ++stats_.skipped;
 }
 
 }  // namespace
 
-CopyStats copy_tree(const fs::path& source, int, const std::string&, const fs::path& dest) {
+CopyStats copy_tree(const fs::path& source, int dest_parent_fd, const std::string& dest_name,
+                    const fs::path& dest_display) {
+  return TreeCopier(source, dest_display).run(dest_parent_fd, dest_name);
+}
+
+std::uint64_t tree_size(int parent_fd, const std::string& name) {
+  check_component(name);
+  // Messages only: the walk itself never uses a path.
+  const auto display = [&](const std::string& rel) {
+    return below(describe(parent_fd) / name, rel);
+  };
+  // Throws Error(io) for errno and the entry `rel`, errno read first.
+  const auto fail = [&](std::string_view what, const std::string& rel) {
+    const int err = errno;
+    throw_io(what, display(rel), err);
+  };
+  UniqueFd root(::openat(parent_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!root) {
+    if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) {
+      throw Error(ErrorCode::invalid_argument, "'" + display("").string() + "' is not a directory");
+    }
+    fail("cannot open", "");
+  }
   struct stat st {};
-  if (::stat(source.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-    throw Error(ErrorCode::invalid_argument, "'" + source.string() + "' is not a directory");
+  if (::fstat(root.get(), &st) != 0) fail("cannot stat", "");
+  const dev_t device = st.st_dev;
+
+  struct Level {
+    DirStream list;
+    std::string rel;
+  };
+  std::vector<Level> levels;
+  DirStream list;
+  if (!list.adopt(root)) fail("cannot list", "");
+  levels.push_back(Level{std::move(list), {}});
+
+  std::uint64_t total = 0;
+  while (!levels.empty()) {
+    Level& level = levels.back();
+    int err = 0;
+    const char* entry = level.list.next(err);
+    if (entry == nullptr) {
+      if (err != 0) throw_io("cannot list", display(level.rel), err);
+      levels.pop_back();
+      continue;
+    }
+    struct stat est {};
+    if (::fstatat(level.list.fd(), entry, &est, AT_SYMLINK_NOFOLLOW) != 0) {
+      const int stat_err = errno;
+      if (stat_err == ENOENT) continue;
+      throw_io("cannot stat", display(join(level.rel, entry)), stat_err);
+    }
+    if (est.st_dev != device) continue;  // a mount point: another file system
+    if (S_ISREG(est.st_mode)) {
+      total += static_cast<std::uint64_t>(est.st_size);
+      continue;
+    }
+    if (!S_ISDIR(est.st_mode)) continue;
+
+    std::string rel = join(level.rel, entry);
+    if (levels.size() > kMaxDepth) throw_too_deep(display(rel));
+    UniqueFd sub(::openat(level.list.fd(), entry, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!sub) {
+      if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) continue;  // changed: not ours
+      fail("cannot open", rel);
+    }
+    struct stat sst {};
+    if (::fstat(sub.get(), &sst) != 0) fail("cannot stat", rel);
+    if (sst.st_dev != device) continue;  // mounted on since it was listed
+    DirStream sublist;
+    if (!sublist.adopt(sub)) fail("cannot list", rel);
+    levels.push_back(Level{std::move(sublist), std::move(rel)});
   }
-  try {
-    return {copy_dir(source, dest, st.st_mode), 0};
-  } catch (const fs::filesystem_error& e) {
-    throw Error(ErrorCode::io, "copying '" + source.string() + "': " + e.what());
-  }
+  return total;
 }
 
 }  // namespace a3s::store::detail

@@ -1,4 +1,11 @@
-// Copying directory trees into the home. Internal.
+// Copying and measuring directory trees through open directory descriptors.
+// Internal.
+//
+// Below the root every step is an *at() call relative to an open directory
+// (O_NOFOLLOW, O_CLOEXEC), so a symlink or a rename inside the tree can never
+// redirect the walk to another place: the tree is what it was when each
+// directory was opened, and an entry that changes type between being listed
+// and being opened is skipped, never followed or waited on.
 #pragma once
 
 #include <cstdint>
@@ -7,14 +14,51 @@
 
 namespace a3s::store::detail {
 
+// What copy_tree did.
 struct CopyStats {
+  // Apparent size (st_size) of every regular file copied, counted once per
+  // path: a file with two hard links in the tree counts twice, as a walk of
+  // the directories (the runtime's, tree_size's) does.
   std::uint64_t bytes = 0;
+  // Entries not recreated: device nodes, fifos and sockets when not running
+  // as root (or without the right to create them), and entries that changed
+  // type or vanished while the tree was being copied.
   std::uint64_t skipped = 0;
 };
 
-// Copies the tree at `source` into a new directory `dest_name` in the
-// directory open as `dest_parent_fd` (`dest_display` names it in messages).
+// Copies the directory tree at `source` into a new directory named
+// `dest_name` (one path component) created inside the directory open as
+// `dest_parent_fd`. `dest_display` is that new directory's path, used only
+// in messages.
+//
+// `source` itself may be reached through a symlink (it is the caller's
+// argument); nothing below it is ever followed. The copy keeps, for every
+// entry: its type (regular file, directory, symlink with the same target
+// text; device node, fifo and socket only when running as root), its
+// contents with holes kept as holes, its permission bits, its owner when the
+// process may set it (otherwise the copy is the process's and loses its
+// set-user-ID and set-group-ID bits), its access and modification times, and
+// hard links between files of the tree. Mount points below `source` are
+// crossed. Special files that are not recreated are counted in `skipped` and
+// reported in one warning; entries that change while being copied are
+// skipped with a warning each. Every file and directory written is fsynced;
+// fsyncing `dest_parent_fd` (for the new entry in it) is the caller's part.
+//
+// Throws Error(invalid_argument) if `source` is not a directory, if
+// `dest_name` is not a single component or if the tree is nested more than
+// 4096 directories deep; Error(io) naming the source or destination path
+// and the system's reason otherwise (`dest_name` already existing included).
+// On failure the partial copy is left in place for the caller to remove.
 CopyStats copy_tree(const std::filesystem::path& source, int dest_parent_fd,
                     const std::string& dest_name, const std::filesystem::path& dest_display);
+
+// Bytes (st_size) of the regular files below the directory `name` (one path
+// component, not a symlink) in the directory open as `parent_fd`, each path
+// counted. Symlinks are never followed and nothing on another file system
+// than that directory's (a mount below it) is counted. Entries that vanish
+// during the walk are ignored. Throws Error(invalid_argument) if `name` is
+// not a directory or is nested more than 4096 directories deep,
+// Error(io) naming the path otherwise.
+std::uint64_t tree_size(int parent_fd, const std::string& name);
 
 }  // namespace a3s::store::detail
