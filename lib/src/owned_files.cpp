@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "fault_injection.hpp"
+
 namespace a3s::store::detail {
 namespace fs = std::filesystem;
 
