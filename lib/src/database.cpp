@@ -164,6 +164,13 @@ void Database::release(std::unique_ptr<Connection> conn) {
   // Every slot is taken: this connection is closed.
 }
 
+void Database::enable_wal() {
+  retrying_busy(context_for(options_.db_path), [](Connection& conn) {
+    conn.enable_wal();
+    return 0;
+  });
+}
+
 bool Database::retryable(const SQLite::Exception& e, int attempt) const {
   const int primary = e.getErrorCode() & 0xff;
   return (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) && attempt < options_.busy_retries;

@@ -107,19 +107,20 @@ class Database {
     }
   }
 
-  // Runs `body(Connection&)` in one deferred (read) transaction and returns
-  // its result. SQLite failures become Error with `context` in the message.
+  // Runs `body(Connection&)` in one deferred (read) transaction, so all it
+  // reads comes from one snapshot, and returns its result. Busy is retried
+  // as in write() (a read can meet a lock too: WAL recovery, another
+  // process switching the journal mode); `body` must be safe to run again.
+  // SQLite failures become Error with `context` in the message; errors thrown
+  // by `body` end the transaction and propagate.
   template <class Body>
   auto read(std::string_view context, Body&& body) {
-    auto conn = acquire();
-    try {
-      Transaction txn(*conn, /*immediate=*/false);
-      auto result = body(*conn);
+    return retrying_busy(context, [&](Connection& conn) {
+      Transaction txn(conn, /*immediate=*/false);
+      auto result = body(conn);
       txn.commit();
       return result;
-    } catch (const SQLite::Exception& e) {
-      throw detail::from_sqlite(e, context);
-    }
+    });
   }
 
   // Runs `body(Connection&)` in one BEGIN IMMEDIATE transaction, so a
@@ -129,19 +130,20 @@ class Database {
   // safe to run again. Errors thrown by `body` roll back and propagate.
   template <class Body>
   auto write(std::string_view context, Body&& body) {
-    auto conn = acquire();
-    for (int attempt = 0;; ++attempt) {
-      try {
-        Transaction txn(*conn, /*immediate=*/true);
-        auto result = body(*conn);
-        txn.commit();
-        return result;
-      } catch (const SQLite::Exception& e) {
-        if (!retryable(e, attempt)) throw detail::from_sqlite(e, context);
-      }
-      back_off(attempt);
-    }
+    return retrying_busy(context, [&](Connection& conn) {
+      Transaction txn(conn, /*immediate=*/true);
+      auto result = body(conn);
+      txn.commit();
+      return result;
+    });
   }
+
+  // Switches the database to WAL (Connection::enable_wal), waiting for other
+  // processes' locks like write() does: the switch needs the database to
+  // itself, and SQLite may report busy for it without waiting out the busy
+  // timeout. Throws Error(busy) naming the database when the retries run
+  // out, Error(io) when SQLite refuses WAL.
+  void enable_wal();
 
  private:
   // Returns a connection to the pool when it goes out of scope.
@@ -160,6 +162,24 @@ class Database {
 
   PooledConnection acquire();
   void release(std::unique_ptr<Connection> conn);
+
+  // Runs `attempt_once(Connection&)` on one pooled connection; while it
+  // fails with busy or locked, waits back_off() and runs it again, at most
+  // Options::busy_retries more times. Then, or on any other SQLite failure,
+  // throws the failure as Error with `context` in the message.
+  template <class Attempt>
+  auto retrying_busy(std::string_view context, Attempt&& attempt_once) {
+    auto conn = acquire();
+    for (int attempt = 0;; ++attempt) {
+      try {
+        return attempt_once(*conn);
+      } catch (const SQLite::Exception& e) {
+        if (!retryable(e, attempt)) throw detail::from_sqlite(e, context);
+      }
+      back_off(attempt);
+    }
+  }
+
   bool retryable(const SQLite::Exception& e, int attempt) const;
   void back_off(int attempt) const;
 

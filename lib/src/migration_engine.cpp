@@ -1,11 +1,19 @@
 #include "migration_engine.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <sstream>
 
 #include "a3s/store/records.hpp"
+#include "fault_injection.hpp"
 
 namespace a3s::store::detail {
 namespace fs = std::filesystem;
@@ -63,11 +71,16 @@ struct SchemaState {
   bool fresh = false;  // no objects at all: a database we are creating
 };
 
-// The checks shared by open_schema and migrate. Nothing is written before the
-// version has been found acceptable.
-SchemaState prepare(Database& db, const Migrations& migrations) {
+// Decides what the database is (new, ours, foreign or too new) and checks
+// the applied checksums, all in one read transaction: one snapshot, so a
+// migration another process commits meanwhile is seen whole or not at all.
+// (Read as separate statements, a database half way through its creation
+// showed objects but no schema_migrations table, and looked foreign.)
+// Writes nothing. Throws schema_too_new, corrupt (not ours),
+// checksum_mismatch.
+SchemaState inspect(Database& db, const Migrations& migrations) {
   const std::string what = db_name(db);
-  return db.use(what, [&](Connection& conn) {
+  return db.read(what, [&](Connection& conn) {
     SQLite::Database& sql = conn.db();
     SchemaState state;
     state.current = user_version(sql);
@@ -84,11 +97,54 @@ SchemaState prepare(Database& db, const Migrations& migrations) {
       throw Error(ErrorCode::corrupt,
                   what + " is not an a3s-box-store database (it has no schema_migrations table)");
     }
-    conn.enable_wal();
     if (tracked) check_applied(applied_migrations(sql), migrations, what);
     return state;
   });
 }
+
+// The checks shared by open_schema and migrate, then the switch to WAL.
+// Nothing is written before the database has been found acceptable: the
+// switch writes the file header, so it comes after the decision.
+SchemaState prepare(Database& db, const Migrations& migrations) {
+  const SchemaState state = inspect(db, migrations);
+  db.enable_wal();
+  return state;
+}
+
+// An exclusive flock on the directory holding the database, held by a
+// process (or thread) while it brings the schema up to date, so upgrades
+// take turns. Each migration's own BEGIN IMMEDIATE already makes sure it is
+// applied once; the lock is what makes the backup decision right: without
+// it, a process could read the schema between two migrations of another
+// process's upgrade, take that half-upgraded database for an old one and
+// write a second backup (or a first one of a database being created). The
+// directory is locked, not a file beside the database, so nothing is added
+// to the home; the lock goes with the process if it dies.
+class UpgradeLock {
+ public:
+  UpgradeLock(const fs::path& db_path, const std::string& what) {
+    const fs::path dir = db_path.has_parent_path() ? db_path.parent_path() : fs::path(".");
+    fd_ = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd_ < 0) fail(what, dir, "cannot open the directory", errno);
+    while (::flock(fd_, LOCK_EX) != 0) {
+      if (errno == EINTR) continue;
+      const int error = errno;
+      ::close(fd_);
+      fail(what, dir, "cannot lock the directory", error);
+    }
+  }
+  ~UpgradeLock() { ::close(fd_); }  // releases the lock
+  UpgradeLock(const UpgradeLock&) = delete;
+  UpgradeLock& operator=(const UpgradeLock&) = delete;
+
+ private:
+  [[noreturn]] static void fail(const std::string& what, const fs::path& dir, const char* doing,
+                                int error) {
+    throw Error(ErrorCode::io, what + ": " + doing + " '" + dir.string() +
+                                   "' to migrate: " + std::strerror(error));
+  }
+  int fd_ = -1;
+};
 
 std::string backup_path(const fs::path& db_path, int from, int to) {
   const auto unix_time = std::chrono::duration_cast<std::chrono::seconds>(
@@ -151,12 +207,19 @@ void apply(Database& db, const EmbeddedMigration& m, int target, bool backup_fir
   });
 }
 
-void apply_up_to(Database& db, const Migrations& migrations, const SchemaState& state, int target) {
+// Brings the database to `target` under the upgrade lock. The schema is
+// read again under the lock, since another process may have created or
+// upgraded the database since `prepare`; an existing database (version 1 or
+// more when the lock was taken) is backed up before its first migration.
+void upgrade(Database& db, const Migrations& migrations, int target) {
+  const UpgradeLock lock(db.options().db_path, db_name(db));
+  const SchemaState state = inspect(db, migrations);
   bool backup_first = !state.fresh && state.current > 0;
   for (const auto& m : migrations) {
     if (m.version <= state.current || m.version > target) continue;
     apply(db, m, target, backup_first);
     backup_first = false;
+    A3S_FAULT_POINT("migration.applied");  // committed; the upgrade lock is still held
   }
 }
 
@@ -192,7 +255,7 @@ void open_schema(Database& db, const Migrations& migrations) {
                     ", this build needs version " + std::to_string(latest) +
                     "; run 'a3s-store migrate up' (or open it with auto-migrate on)");
   }
-  apply_up_to(db, migrations, state, latest);
+  upgrade(db, migrations, latest);
 }
 
 void check_target(const Migrations& migrations, int target) {
@@ -212,7 +275,7 @@ void migrate(Database& db, const Migrations& migrations, int target) {
                 db_name(db) + " is already at schema version " + std::to_string(state.current) +
                     "; migrations only go forward, not to version " + std::to_string(target));
   }
-  apply_up_to(db, migrations, state, target);
+  upgrade(db, migrations, target);
 }
 
 std::string dump_schema(SQLite::Database& db) {

@@ -15,19 +15,26 @@ namespace a3s::store::detail {
 
 using Migrations = std::vector<EmbeddedMigration>;
 
-// What Store::open does: refuses a newer schema (schema_too_new, file not
-// written), switches to WAL, checks the applied checksums
-// (checksum_mismatch), then creates a new database at the latest version or
+// What Store::open does: in one read transaction, refuses a newer schema
+// (schema_too_new, file not written) or a database that is not ours
+// (corrupt) and checks the applied checksums (checksum_mismatch); then
+// switches to WAL and creates a new database at the latest version or
 // migrates an older one (schema_outdated when Options::auto_migrate is off).
+// Safe to run from any number of processes and threads on one database at
+// once, whatever its state: each one opens it or waits (busy only when a
+// lock outlasts the busy timeout and every retry), and none takes a
+// database another is creating or upgrading for a foreign or an old one.
 void open_schema(Database& db, const Migrations& migrations);
 
 // Brings the database to `target` (after the same checks as open_schema),
-// each migration in its own BEGIN IMMEDIATE transaction followed by
-// PRAGMA foreign_key_check. Before the first migration of an existing
-// database, writes box.db.bak-v<from>-to-v<target>-<unix time> beside it.
-// Safe to run from several processes at once: each migration is applied by
-// exactly one of them. Throws invalid_argument when `target` is below the
-// current version or unknown.
+// each migration in its own BEGIN IMMEDIATE transaction that re-reads the
+// version, followed by PRAGMA foreign_key_check. Before the first migration
+// of an existing database, writes box.db.bak-v<from>-to-v<target>-<unix time>
+// beside it. Safe to run from several processes at once: they take turns
+// (an exclusive flock on the database's directory, held while migrating), so
+// each migration is applied by exactly one of them and one backup is written
+// per upgrade. Throws invalid_argument when `target` is below the current
+// version or unknown.
 void migrate(Database& db, const Migrations& migrations, int target);
 
 // Throws invalid_argument unless `target` is a version of `migrations`.
