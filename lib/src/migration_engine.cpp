@@ -11,9 +11,11 @@
 #include <chrono>
 #include <cstring>
 #include <sstream>
+#include <thread>
 
 #include "a3s/store/records.hpp"
 #include "fault_injection.hpp"
+#include "unique_fd.hpp"
 
 namespace a3s::store::detail {
 namespace fs = std::filesystem;
@@ -122,20 +124,27 @@ SchemaState prepare(Database& db, const Migrations& migrations) {
 // to the home; the lock goes with the process if it dies.
 class UpgradeLock {
  public:
-  UpgradeLock(const fs::path& db_path, const std::string& what) {
-    const fs::path dir = db_path.has_parent_path() ? db_path.parent_path() : fs::path(".");
-    fd_ = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd_ < 0) fail(what, dir, "cannot open the directory", errno);
-    while (::flock(fd_, LOCK_EX) != 0) {
+  // Waits for the lock as long as a write would wait for SQLite's (the busy
+  // timeout, once per retry), then throws busy: a peer stuck in its upgrade
+  // never blocks an open forever.
+  UpgradeLock(const Options& options, const std::string& what) {
+    const fs::path dir = options.db_path.parent_path();
+    fd_ = UniqueFd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd_) fail(what, dir, "cannot open the directory", errno);
+    const auto deadline =
+        std::chrono::steady_clock::now() + options.busy_timeout * (options.busy_retries + 1);
+    for (auto pause = std::chrono::milliseconds(1); ::flock(fd_.get(), LOCK_EX | LOCK_NB) != 0;
+         pause = std::min(pause * 2, std::chrono::milliseconds(50))) {
       if (errno == EINTR) continue;
-      const int error = errno;
-      ::close(fd_);
-      fail(what, dir, "cannot lock the directory", error);
+      if (errno != EWOULDBLOCK) fail(what, dir, "cannot lock the directory", errno);
+      if (std::chrono::steady_clock::now() >= deadline) {
+        throw Error(ErrorCode::busy, what +
+                                         ": another process has been migrating it for longer "
+                                         "than the busy timeout allows");
+      }
+      std::this_thread::sleep_for(pause);
     }
   }
-  ~UpgradeLock() { ::close(fd_); }  // releases the lock
-  UpgradeLock(const UpgradeLock&) = delete;
-  UpgradeLock& operator=(const UpgradeLock&) = delete;
 
  private:
   [[noreturn]] static void fail(const std::string& what, const fs::path& dir, const char* doing,
@@ -143,7 +152,7 @@ class UpgradeLock {
     throw Error(ErrorCode::io, what + ": " + doing + " '" + dir.string() +
                                    "' to migrate: " + std::strerror(error));
   }
-  int fd_ = -1;
+  UniqueFd fd_;  // closing it releases the lock
 };
 
 std::string backup_path(const fs::path& db_path, int from, int to) {
@@ -212,7 +221,7 @@ void apply(Database& db, const EmbeddedMigration& m, int target, bool backup_fir
 // upgraded the database since `prepare`; an existing database (version 1 or
 // more when the lock was taken) is backed up before its first migration.
 void upgrade(Database& db, const Migrations& migrations, int target) {
-  const UpgradeLock lock(db.options().db_path, db_name(db));
+  const UpgradeLock lock(db.options(), db_name(db));
   const SchemaState state = inspect(db, migrations);
   bool backup_first = !state.fresh && state.current > 0;
   for (const auto& m : migrations) {

@@ -17,6 +17,7 @@
 
 #include "a3s/store/error.hpp"
 #include "fault_injection.hpp"
+#include "unique_fd.hpp"
 
 namespace a3s::store::detail {
 namespace fs = std::filesystem;
@@ -84,37 +85,6 @@ fs::path describe(int fd) {
   fs::path path = fs::read_symlink("/proc/self/fd/" + std::to_string(fd), ec);
   return ec ? fs::path("<directory fd " + std::to_string(fd) + ">") : path;
 }
-
-// Owns a file descriptor (closed on destruction); -1 is none.
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  // Takes `fd` (the result of an open call: -1 on failure).
-  explicit UniqueFd(int fd) noexcept : fd_(fd) {}
-  ~UniqueFd() { reset(); }
-  UniqueFd(UniqueFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  UniqueFd& operator=(UniqueFd&& other) noexcept {
-    if (this != &other) {
-      reset();
-      fd_ = std::exchange(other.fd_, -1);
-    }
-    return *this;
-  }
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-
-  explicit operator bool() const noexcept { return fd_ >= 0; }
-  int get() const noexcept { return fd_; }
-  // Gives up ownership without closing.
-  int release() noexcept { return std::exchange(fd_, -1); }
-  void reset() noexcept {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_ = -1;
-};
 
 // Lists an open directory (closed on destruction); its descriptor serves the
 // *at() calls on the entries at the same time.

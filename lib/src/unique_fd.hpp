@@ -27,6 +27,9 @@ class UniqueFd {
   int get() const noexcept { return fd_; }
   explicit operator bool() const noexcept { return fd_ >= 0; }
 
+  // Gives the descriptor up without closing it (to fdopendir, say).
+  int release() noexcept { return std::exchange(fd_, -1); }
+
   // Closes the descriptor now (a close error is ignored: nothing was written
   // through it that an fsync has not already made durable).
   void reset() noexcept {
