@@ -148,7 +148,8 @@ TEST_CASE("a symlinked staging directory is never followed, and never blocks an 
   CHECK(entries(victim) == kVictimEntries);
 
   REQUIRE_STORE_ERROR(store->volumes().create(volume("v1")), st::ErrorCode::io,
-                      (home / "volumes" / ".staging").string() + "' is a symlink");
+                      "volume 'v1': staging directory '" +
+                          (home / "volumes" / ".staging").string() + "' is a symlink");
   REQUIRE_STORE_ERROR(store->snapshots().save(snapshot("s1"), make_tree(tmp.path() / "tree")),
                       st::ErrorCode::io, "snapshots/.staging' is a symlink");
   REQUIRE_STORE_ERROR(store->images().put("app:1", kDigest, tmp.path() / "tree"), st::ErrorCode::io,

@@ -53,7 +53,17 @@ DirectoryChange::DirectoryChange(Database& db, const fs::path& home, CatalogKind
                     (home / "box.db").string() + "'), so it may not change files under '" +
                     home.string() + "'; open the home's database to change them");
   }
-  catalog_ = CatalogDir::open(home, kind, /*create=*/true);
+  naming_object([&] { catalog_ = CatalogDir::open(home, kind, /*create=*/true); });
+}
+
+template <class Body>
+void DirectoryChange::naming_object(Body&& body) const {
+  try {
+    body();
+  } catch (const Error& e) {
+    if (std::string_view(e.what()).starts_with(object_)) throw;
+    throw Error(e.code(), object_ + ": " + e.what());
+  }
 }
 
 DirectoryChange::~DirectoryChange() {
@@ -84,14 +94,19 @@ DirectoryChange::~DirectoryChange() {
 }
 
 void DirectoryChange::stage(std::string_view label, const StagedMaker& make) {
-  if (!staged_.empty() || placed_) {
-    throw Error(ErrorCode::io, object_ + ": a change stages one directory");
-  }
-  staged_ = fresh_staging_name(label);
-  make(catalog_->staging_fd(), staged_, catalog_->staging_path(staged_));
+  naming_object([&] {
+    if (!staged_.empty() || placed_) throw Error(ErrorCode::io, "a change stages one directory");
+    const int staging = catalog_->staging_fd();  // refused before anything is staged
+    staged_ = fresh_staging_name(label);
+    make(staging, staged_, catalog_->staging_path(staged_));
+  });
 }
 
 void DirectoryChange::place(Connection& conn, std::string_view name) {
+  naming_object([&] { place_once(conn, name); });
+}
+
+void DirectoryChange::place_once(Connection& conn, std::string_view name) {
   if (placed_) {
     // A re-run after a busy retry: the lock was released in between.
     if (*placed_ == name && catalog_->entry_type(name) == EntryType::directory) return;
@@ -126,12 +141,14 @@ void DirectoryChange::place(Connection& conn, std::string_view name) {
 }
 
 void DirectoryChange::remove_after_commit(std::vector<std::string> names) {
-  removals_ = std::move(names);
-  if (removals_.empty()) {
-    drop_intent();
-  } else {
-    record_intent(removals_);
-  }
+  naming_object([&] {
+    removals_ = std::move(names);
+    if (removals_.empty()) {
+      drop_intent();
+    } else {
+      record_intent(removals_);
+    }
+  });
 }
 
 void DirectoryChange::finish() {

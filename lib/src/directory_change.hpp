@@ -104,6 +104,11 @@ class DirectoryChange {
   void finish();
 
  private:
+  // Runs `body`, prefixing the message of an Error it throws with the
+  // object (unless it already names it).
+  template <class Body>
+  void naming_object(Body&& body) const;
+  void place_once(Connection& conn, std::string_view name);
   void record_intent(std::vector<std::string> names);
   void drop_intent();
 
