@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what the build needs (Debian 12 packages) and configures build/.
+# Installs what the build needs (Debian 12 packages), configures build/ and
+# builds the ninja targets given as arguments (everything when none is).
 # Idempotent: installs only what is missing, reconfigures only when needed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,9 +24,9 @@ BUILD_DIR=${BUILD_DIR:-build}
 if [ ! -f "$BUILD_DIR/build.ninja" ]; then
   meson setup "$BUILD_DIR" --buildtype=release -Dtests=true >/dev/null
 fi
-if ! ninja -C "$BUILD_DIR" >"$BUILD_DIR/ninja.log" 2>&1; then
+if ! ninja -C "$BUILD_DIR" "$@" >"$BUILD_DIR/ninja.log" 2>&1; then
   grep -E -B2 -A12 'error|FAILED' "$BUILD_DIR/ninja.log" | head -n 80
   echo "build failed (full log: $BUILD_DIR/ninja.log)" >&2
   exit 1
 fi
-echo "built: $BUILD_DIR/tools/a3s-store/a3s-store"
+echo "built in $BUILD_DIR: ${*:-everything}"

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
 export BUILD_DIR
-bash scripts/setup.sh
+bash scripts/setup.sh tools/a3s-store/a3s-store  # the CLI alone, not the tests
 cli="$BUILD_DIR/tools/a3s-store/a3s-store"
 home=${A3S_HOME:-$HOME/.a3s}
 net="tour-$$"
