@@ -24,6 +24,7 @@
 #include "a3s/store/records.hpp"
 #include "database.hpp"
 #include "directory_change.hpp"
+#include "fault_injection.hpp"
 #include "home_check.hpp"
 #include "migration_engine.hpp"
 #include "store_assertions.hpp"
@@ -193,20 +194,21 @@ TEST_CASE("a put whose layout is retired while it waits for the lock copies it a
   h.images->put("app:1", kDigestA, h.source("a"));
   const fs::path layout = h.images->layout_of(kDigestA);
 
-  // Another writer holds the lock, so the put below sees the layout in
-  // place, then waits; meanwhile the writer removes app:1 and its layout.
+  // The put below finds the layout in place and decides not to copy it;
+  // right then, before it takes the lock, another writer removes app:1 and
+  // its layout.
   SQLite::Database other(h.options.db_path.string(), SQLite::OPEN_READWRITE);
-  other.exec("BEGIN IMMEDIATE");
-  std::optional<st::StoredImage> put;
-  std::thread putter([&] { put = h.images->put("app:2", kDigestA, h.source("a")); });
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  other.exec("DELETE FROM images");
-  fs::remove_all(layout);
-  other.exec("COMMIT");
-  putter.join();
+  int removals = 0;
+  st::detail::set_fault_hook([&](std::string_view point) {
+    if (point != "image.put.before_write" || removals++ > 0) return;
+    other.exec("DELETE FROM images");
+    fs::remove_all(layout);
+  });
+  const auto put = h.images->put("app:2", kDigestA, h.source("a"));
+  st::detail::set_fault_hook({});
 
-  REQUIRE(put);
-  CHECK(put->size_bytes == bytes);
+  CHECK(removals == 2);  // the first attempt found its layout gone and tried again
+  CHECK(put.size_bytes == bytes);
   CHECK(a3s::test::read_file(layout / "index.json") ==
         a3s::test::read_file(h.source("a") / "index.json"));
   CHECK(references_of(h.images->list()) == Names{"app:2"});

@@ -129,6 +129,7 @@ std::optional<StoredImage> put_once(Database& db, const fs::path& home, std::str
       copied = detail::copy_tree(source_dir, parent_fd, name, path).bytes;
     });
   }
+  A3S_FAULT_POINT("image.put.before_write");
   auto image = db.write(image_name(reference), [&](Connection& conn) -> std::optional<StoredImage> {
     std::uint64_t size = copied;
     if (!change.placed() && cached(conn)) {
