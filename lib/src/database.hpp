@@ -1,5 +1,5 @@
-// Connections, PRAGMAs, transactions and the busy retry. Internal: the only
-// place besides the migrator and the stores' .cpp files that sees SQLite.
+// Connections, PRAGMAs, transactions and the busy retry. Internal: no public
+// header includes it, so SQLite stays out of the public API.
 #pragma once
 
 #include <atomic>

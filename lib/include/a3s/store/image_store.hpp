@@ -54,7 +54,9 @@ class ImageStore {
   // Returns every image, by reference.
   std::vector<StoredImage> list() const;
 
-  // Bytes of the cached layouts, each digest counted once (SQL).
+  // Bytes of the cached layouts, each digest counted once: one read of the
+  // running total the schema's triggers keep. Throws corrupt when that
+  // total is missing (the database was edited by hand).
   std::uint64_t total_size() const;
 
   // Removes least recently used images (ties by reference), in one

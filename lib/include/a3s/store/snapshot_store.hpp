@@ -54,7 +54,9 @@ class SnapshotStore {
   // deleted (they stay, and the next open retries).
   bool remove(std::string_view id);
 
-  // The number of snapshots and the sum of their size_bytes, computed in SQL.
+  // The number of snapshots and the sum of their size_bytes: one read of the
+  // running totals the schema's triggers keep. Throw corrupt when those
+  // totals are missing (the database was edited by hand).
   std::uint64_t count() const;
   std::uint64_t total_size() const;
 
