@@ -547,7 +547,10 @@ TEST_CASE("remove deletes the row and then the directory; returns whether it exi
   snaps.save(make_snapshot("stays"), tree.root);
   REQUIRE(fs::is_directory(rootfs_of(tmp.path(), "gone")));
 
-  CHECK(snaps.remove("gone"));
+  const auto saved_gone = snaps.get("gone");
+  const auto removed = snaps.remove("gone");
+  REQUIRE(removed);
+  CHECK(removed == saved_gone);  // the removed record, as it was stored
   CHECK_FALSE(snaps.get("gone").has_value());
   CHECK_FALSE(fs::exists(fs::symlink_status(snapshot_dir(tmp.path(), "gone"))));
   CHECK(a3s::test::catalog_entries(tmp.path() / "snapshots") == Ids{"stays"});

@@ -99,10 +99,11 @@ bool exists(Connection& conn, std::string_view id) {
 }
 
 // The columns decode() reads, in its order.
-#define A3S_SELECT_SNAPSHOTS                                                                 \
-  "SELECT id, name, source_box_id, image, vcpus, memory_mb, volumes, env, cmd, entrypoint, " \
-  "workdir, port_map, labels, network_mode, rootfs_cache_key, size_bytes, created_at, "      \
-  "description, image_config, health_check, healthcheck_disabled FROM snapshots"
+#define A3S_SNAPSHOT_COLUMNS                                                            \
+  "id, name, source_box_id, image, vcpus, memory_mb, volumes, env, cmd, entrypoint, "   \
+  "workdir, port_map, labels, network_mode, rootfs_cache_key, size_bytes, created_at, " \
+  "description, image_config, health_check, healthcheck_disabled"
+#define A3S_SELECT_SNAPSHOTS "SELECT " A3S_SNAPSHOT_COLUMNS " FROM snapshots"
 
 Error taken(std::string_view id) {
   return Error(ErrorCode::already_exists, snapshot_name(id) + " already exists");
@@ -209,18 +210,23 @@ std::vector<SnapshotMetadata> SnapshotStore::list() const {
   });
 }
 
-bool SnapshotStore::remove(std::string_view id) {
+std::optional<SnapshotMetadata> SnapshotStore::remove(std::string_view id) {
   directory_of(id);  // validates the ID
   detail::DirectoryChange change(db_, home_, detail::CatalogKind::snapshots, snapshot_name(id));
-  const bool removed = db_.write(snapshot_name(id), [&](Connection& conn) {
-    if (!exists(conn, id)) return false;
-    change.remove_after_commit({std::string(id)});
-    auto q = conn.prepare("DELETE FROM snapshots WHERE id = ?");
-    q->bind(1, std::string(id));
-    q->exec();
-    A3S_FAULT_POINT("snapshot.delete.before_commit");
-    return true;
-  });
+  auto removed =
+      db_.write(snapshot_name(id), [&](Connection& conn) -> std::optional<SnapshotMetadata> {
+        change.remove_after_commit({std::string(id)});
+        auto q = conn.prepare("DELETE FROM snapshots WHERE id = ? RETURNING " A3S_SNAPSHOT_COLUMNS);
+        q->bind(1, std::string(id));
+        if (!q->executeStep()) {
+          change.remove_after_commit({});
+          return std::nullopt;
+        }
+        SnapshotMetadata snapshot = decode(*q);
+        q->executeStep();  // to SQLITE_DONE: the delete is complete
+        A3S_FAULT_POINT("snapshot.delete.before_commit");
+        return snapshot;
+      });
   if (removed) A3S_FAULT_POINT("snapshot.delete.after_commit");
   change.finish();
   return removed;

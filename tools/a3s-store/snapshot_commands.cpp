@@ -165,11 +165,8 @@ void add_snapshot_commands(CLI::App& app, Context& ctx) {
   add_id(rm);
   ctx.on(rm, [&ctx, args] {
     auto store = ctx.open_store();
-    // Read first so the removed record can be shown, as `network rm` does.
-    const auto snapshot = store->snapshots().get(args->id);
-    if (!snapshot || !store->snapshots().remove(args->id)) {
-      throw Error(ErrorCode::not_found, "snapshot '" + args->id + "' not found");
-    }
+    const auto snapshot = store->snapshots().remove(args->id);
+    if (!snapshot) throw Error(ErrorCode::not_found, "snapshot '" + args->id + "' not found");
     emit(ctx, store::to_json(*snapshot), "removed snapshot " + snapshot->id);
   });
 

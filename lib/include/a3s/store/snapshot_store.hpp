@@ -49,10 +49,11 @@ class SnapshotStore {
   // Returns every snapshot, newest created_at first, ties by ID.
   std::vector<SnapshotMetadata> list() const;
 
-  // Deletes the snapshot's row, then its files. Returns whether it existed.
-  // Throws io, after the row is gone, naming files that could not be
-  // deleted (they stay, and the next open retries).
-  bool remove(std::string_view id);
+  // Deletes the snapshot's row, then its files, in one transaction; returns
+  // the removed record, or nullopt when there was none. Throws
+  // invalid_argument for a bad ID; io, after the row is gone, naming files
+  // that could not be deleted (they stay, and the next open retries).
+  std::optional<SnapshotMetadata> remove(std::string_view id);
 
   // The number of snapshots and the sum of their size_bytes: one read of the
   // running totals the schema's triggers keep. Throw corrupt when those
