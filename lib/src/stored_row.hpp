@@ -28,8 +28,9 @@ struct StoredField {
   const char* column;     // "labels"
 };
 
-// Parse the JSON text of a column into the field's type. Defined with the
-// record codec (records.cpp) so both share one notion of each type's shape.
+// Parse the JSON text of a column into the field's type (stored_row.cpp). A
+// network policy goes through the record codec's own decoder (record_json.hpp)
+// so both share one notion of its shape.
 void decode_stored(std::string_view json_text, StringMap& out, const StoredField& field);
 void decode_stored(std::string_view json_text, std::vector<std::string>& out,
                    const StoredField& field);
