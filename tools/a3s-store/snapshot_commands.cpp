@@ -156,7 +156,7 @@ void add_snapshot_commands(CLI::App& app, Context& ctx) {
   add_id(inspect);
   ctx.on(inspect, [&ctx, args] {
     const auto snapshot = ctx.open_store()->snapshots().get(args->id);
-    if (!snapshot) throw Error(ErrorCode::not_found, "snapshot '" + args->id + "' not found");
+    if (!snapshot) throw store::not_found("snapshot", args->id);
     const auto json = store::to_json(*snapshot);
     emit(ctx, json, pretty(json));
   });
@@ -168,7 +168,7 @@ void add_snapshot_commands(CLI::App& app, Context& ctx) {
     // Read first so the removed record can be shown, as `network rm` does.
     const auto snapshot = store->snapshots().get(args->id);
     if (!snapshot || !store->snapshots().remove(args->id)) {
-      throw Error(ErrorCode::not_found, "snapshot '" + args->id + "' not found");
+      throw store::not_found("snapshot", args->id);
     }
     emit(ctx, store::to_json(*snapshot), "removed snapshot " + snapshot->id);
   });
