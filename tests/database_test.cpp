@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <SQLiteCpp/Database.h>
+#include <sqlite3.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -102,6 +103,44 @@ TEST_CASE("a write waits for another process's lock, then gives up with busy", "
     CHECK(store->networks().list().empty());
     CHECK_NOTHROW(store->networks().get("dev"));
     other.exec("ROLLBACK");
+  }
+}
+
+TEST_CASE("a schema change under a statement is retried like busy", "[database]") {
+  TempDir home;
+  Options options = a3s::test::options_for(home.path());
+  options.busy_retries = 2;
+  auto db = open_database(options);
+  int attempts = 0;
+
+  SECTION("once: the transaction runs again and succeeds") {
+    const int result = db->write("network 'dev'", [&](Connection&) {
+      if (++attempts == 1) throw SQLite::Exception("database schema has changed", SQLITE_SCHEMA);
+      return attempts;
+    });
+    CHECK(result == 2);
+  }
+  SECTION("every time: busy naming the object once the retries run out") {
+    try {
+      db->read("network 'dev'", [&](Connection&) -> int {
+        ++attempts;
+        throw SQLite::Exception("database schema has changed", SQLITE_SCHEMA);
+      });
+      FAIL("a failing read returned");
+    } catch (const Error& e) {
+      CHECK(e.code() == ErrorCode::busy);
+      CHECK_THAT(e.what(), Catch::Contains("network 'dev'"));
+    }
+    CHECK(attempts == 1 + options.busy_retries);
+  }
+  SECTION("other failures are not retried") {
+    CHECK_THROWS_AS(db->write("network 'dev'",
+                              [&](Connection&) -> int {
+                                ++attempts;
+                                throw SQLite::Exception("disk I/O error", SQLITE_IOERR);
+                              }),
+                    Error);
+    CHECK(attempts == 1);
   }
 }
 

@@ -173,7 +173,10 @@ void Database::enable_wal() {
 
 bool Database::retryable(const SQLite::Exception& e, int attempt) const {
   const int primary = e.getErrorCode() & 0xff;
-  return (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) && attempt < options_.busy_retries;
+  // SQLITE_SCHEMA: another connection changed the schema under a prepared
+  // statement; running the attempt again prepares against the new one.
+  return (primary == SQLITE_BUSY || primary == SQLITE_LOCKED || primary == SQLITE_SCHEMA) &&
+         attempt < options_.busy_retries;
 }
 
 void Database::back_off(int attempt) const {

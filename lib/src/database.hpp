@@ -164,9 +164,10 @@ class Database {
   void release(std::unique_ptr<Connection> conn);
 
   // Runs `attempt_once(Connection&)` on one pooled connection; while it
-  // fails with busy or locked, waits back_off() and runs it again, at most
-  // Options::busy_retries more times. Then, or on any other SQLite failure,
-  // throws the failure as Error with `context` in the message.
+  // fails with busy, locked or schema (see retryable()), waits back_off()
+  // and runs it again, at most Options::busy_retries more times. Then, or on
+  // any other SQLite failure, throws the failure as Error with `context` in
+  // the message.
   template <class Attempt>
   auto retrying_busy(std::string_view context, Attempt&& attempt_once) {
     auto conn = acquire();

@@ -241,9 +241,7 @@ std::vector<StoredImage> ImageStore::remove(std::string_view reference_or_digest
       q->bind(1, target);
       images = decode_all(*q);
     }
-    if (images.empty()) {
-      throw Error(ErrorCode::not_found, image_name(target) + " not found");
-    }
+    if (images.empty()) throw not_found("image", target);
     auto erase = conn.prepare(by_digest ? "DELETE FROM images WHERE digest = ?"
                                         : "DELETE FROM images WHERE reference = ?");
     erase->bind(1, target);

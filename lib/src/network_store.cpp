@@ -15,10 +15,6 @@ constexpr std::size_t kMaxEndpoints = 10'000;
 
 std::string network_name(std::string_view name) { return "network '" + std::string(name) + "'"; }
 
-Error not_found(std::string_view name) {
-  return Error(ErrorCode::not_found, network_name(name) + " not found");
-}
-
 // Rows → records (see stored_row.hpp for what is checked on the way).
 NetworkEndpoint decode_endpoint(const SQLite::Statement& statement, std::string_view network) {
   detail::StoredRow row(statement, "network");
@@ -149,7 +145,7 @@ NetworkConfig NetworkStore::create(const NetworkConfig& config) {
 NetworkConfig NetworkStore::update(const NetworkConfig& config) {
   validate(config);
   return db_.write(network_name(config.name), [&](Connection& conn) {
-    if (!exists(conn, config.name)) throw not_found(config.name);
+    if (!exists(conn, config.name)) throw not_found("network", config.name);
     store_network(conn, config, /*replace=*/true);
     return config;
   });
@@ -159,7 +155,7 @@ NetworkConfig NetworkStore::remove(std::string_view name, bool force) {
   validate_name("network name", name);
   return db_.write(network_name(name), [&](Connection& conn) {
     auto network = load(conn, name);
-    if (!network) throw not_found(name);
+    if (!network) throw not_found("network", name);
     if (!network->endpoints.empty() && !force) {
       std::string boxes;
       for (const auto& [box_id, endpoint] : network->endpoints) {
@@ -229,7 +225,7 @@ NetworkEndpoint NetworkStore::connect(std::string_view network, std::string_view
   return db_.write(network_name(network), [&](Connection& conn) {
     auto row = conn.prepare("SELECT subnet, gateway FROM networks WHERE name = ?");
     row->bind(1, std::string(network));
-    if (!row->executeStep()) throw not_found(network);
+    if (!row->executeStep()) throw not_found("network", network);
     const auto subnet = detail::parse_subnet(network_name(network), row->getColumn(0).getString());
     const auto gateway = detail::parse_ipv4(row->getColumn(1).getString());
 
@@ -275,7 +271,7 @@ NetworkEndpoint NetworkStore::disconnect(std::string_view network, std::string_v
   validate_name("network name", network);
   validate_identifier(network_name(network) + ": box ID", box_id);
   return db_.write(network_name(network), [&](Connection& conn) {
-    if (!exists(conn, network)) throw not_found(network);
+    if (!exists(conn, network)) throw not_found("network", network);
     auto row = conn.prepare(
         "SELECT box_id, box_name, ip_address, mac_address, aliases FROM network_endpoints "
         "WHERE network = ? AND box_id = ?");

@@ -25,10 +25,6 @@ constexpr std::size_t kMaxUsers = 10'000;
 
 std::string volume_name(std::string_view name) { return "volume '" + std::string(name) + "'"; }
 
-Error not_found(std::string_view name) {
-  return Error(ErrorCode::not_found, volume_name(name) + " not found");
-}
-
 // u64 sizes are stored as the int64 with the same bits (see 0001_initial.sql).
 std::int64_t to_column(std::uint64_t v) { return static_cast<std::int64_t>(v); }
 
@@ -63,7 +59,7 @@ std::optional<VolumeConfig> load(Connection& conn, std::string_view name) {
 
 VolumeConfig load_existing(Connection& conn, std::string_view name) {
   auto volume = load(conn, name);
-  if (!volume) throw not_found(name);
+  if (!volume) throw not_found("volume", name);
   return *volume;
 }
 

@@ -74,9 +74,7 @@ void add_image_commands(CLI::App& app, Context& ctx) {
     const auto image = std::string_view(args->reference).starts_with(kDigestPrefix)
                            ? store->images().get_by_digest(args->reference)
                            : store->images().get(args->reference);
-    if (!image) {
-      throw store::Error(store::ErrorCode::not_found, "image '" + args->reference + "' not found");
-    }
+    if (!image) throw store::not_found("image", args->reference);
     const auto json = store::to_json(*image);
     emit(ctx, json, pretty(json));
   });

@@ -11,9 +11,6 @@
 namespace a3s::cli {
 namespace {
 
-using store::Error;
-using store::ErrorCode;
-
 // network address + 1 for a well-formed "a.b.c.d/p" (p 0..32), else "" so
 // the library's subnet validation reports what is wrong with the CIDR.
 std::string gateway_for(std::string_view cidr) {
@@ -40,7 +37,7 @@ std::string gateway_for(std::string_view cidr) {
 
 store::NetworkConfig get_existing(store::Store& store, const std::string& name) {
   auto network = store.networks().get(name);
-  if (!network) throw Error(ErrorCode::not_found, "network '" + name + "' not found");
+  if (!network) throw store::not_found("network", name);
   return *network;
 }
 

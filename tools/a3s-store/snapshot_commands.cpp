@@ -156,7 +156,7 @@ void add_snapshot_commands(CLI::App& app, Context& ctx) {
   add_id(inspect);
   ctx.on(inspect, [&ctx, args] {
     const auto snapshot = ctx.open_store()->snapshots().get(args->id);
-    if (!snapshot) throw Error(ErrorCode::not_found, "snapshot '" + args->id + "' not found");
+    if (!snapshot) throw store::not_found("snapshot", args->id);
     const auto json = store::to_json(*snapshot);
     emit(ctx, json, pretty(json));
   });
@@ -166,7 +166,7 @@ void add_snapshot_commands(CLI::App& app, Context& ctx) {
   ctx.on(rm, [&ctx, args] {
     auto store = ctx.open_store();
     const auto snapshot = store->snapshots().remove(args->id);
-    if (!snapshot) throw Error(ErrorCode::not_found, "snapshot '" + args->id + "' not found");
+    if (!snapshot) throw store::not_found("snapshot", args->id);
     emit(ctx, store::to_json(*snapshot), "removed snapshot " + snapshot->id);
   });
 

@@ -61,9 +61,7 @@ void add_volume_commands(CLI::App& app, Context& ctx) {
   add_name(inspect);
   ctx.on(inspect, [&ctx, args] {
     const auto volume = ctx.open_store()->volumes().get(args->name);
-    if (!volume) {
-      throw store::Error(store::ErrorCode::not_found, "volume '" + args->name + "' not found");
-    }
+    if (!volume) throw store::not_found("volume", args->name);
     const auto json = store::to_json(*volume);
     emit(ctx, json, pretty(json));
   });

@@ -37,4 +37,10 @@ class Error : public std::runtime_error {
   ErrorCode code_;
 };
 
+// The not_found error for the object `name` of the given `kind`, with the
+// library's one wording: "<kind> '<name>' not found" (e.g. "network 'dev' not
+// found"). Every not-found message is built here, so the library and the CLI
+// word them alike.
+Error not_found(std::string_view kind, std::string_view name);
+
 }  // namespace a3s::store
