@@ -120,7 +120,7 @@ TEST_CASE("create of a taken name is already_exists and keeps the first record",
 TEST_CASE("create refuses an invalid subnet and writes nothing", "[network]") {
   const std::string subnet =
       GENERATE(as<std::string>{}, "10.0.0.0/31", "10.0.0.0/32", "10.0.0.0/0", "0.0.0.0/0",
-               "300.1.1.0/24", "abc", "10.0.0.1/24", "10.0.0.0", "10.0.0.0/", "10.0.0.0/24x", "");
+               "300.1.1.0/24", "abc", "10.0.0.0", "10.0.0.0/", "10.0.0.0/24x", "");
   CAPTURE(subnet);
   TempDir tmp;
   auto store = open_store(tmp);

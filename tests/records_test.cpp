@@ -576,7 +576,8 @@ TEST_CASE("IPv4 addresses parse strictly", "[records][ipv4]") {
 TEST_CASE("subnets the IPAM cannot serve are refused", "[records][ipv4]") {
   using a3s::store::detail::parse_subnet;
   const auto s = parse_subnet("network 'dev'", "10.88.0.0/24");
-  CHECK(s.network == 0x0a580000U);
+  CHECK(s.network() == 0x0a580000U);
+  CHECK_FALSE(s.has_host_bits());
   CHECK(s.prefix == 24);
   CHECK(s.gateway() == 0x0a580001U);
   CHECK(s.first_host() == 0x0a580002U);
@@ -600,8 +601,29 @@ TEST_CASE("subnets the IPAM cannot serve are refused", "[records][ipv4]") {
     CHECK_THAT(refusal([&] { parse_subnet("network 'dev'", bad); }),
                Contains("is not a valid IPv4 CIDR"));
   }
-  CHECK_THAT(refusal([] { parse_subnet("network 'dev'", "10.0.0.1/24"); }),
-             Contains("network 'dev': subnet '10.0.0.1/24' has host bits set"));
+}
+
+TEST_CASE("a subnet with host bits counts from the address as written, as 2.4.0 does",
+          "[records][ipv4]") {
+  using namespace a3s::store::detail;
+  const auto s = parse_subnet("network 'dev'", "10.88.0.5/24");
+  CHECK(s.has_host_bits());
+  CHECK(s.text() == "10.88.0.5/24");
+  CHECK(format_ipv4(s.network()) == "10.88.0.0");
+  CHECK(format_ipv4(s.gateway()) == "10.88.0.6");
+  CHECK(format_ipv4(s.broadcast()) == "10.88.0.255");
+  CHECK(format_ipv4(*lowest_free_address(s, {s.gateway()})) == "10.88.0.7");
+}
+
+TEST_CASE("the lowest free address skips the gateway and taken addresses", "[records][ipv4]") {
+  using namespace a3s::store::detail;
+  const auto s = parse_subnet("x", "10.0.0.0/29");  // hosts .2 to .6 after the gateway
+  CHECK(format_ipv4(*lowest_free_address(s, {s.gateway()})) == "10.0.0.2");
+  CHECK(format_ipv4(*lowest_free_address(s, {0x0a000003U, s.gateway(), 0x0a000002U})) ==
+        "10.0.0.4");
+  CHECK(format_ipv4(*lowest_free_address(s, {0x0a000003U})) == "10.0.0.2");
+  CHECK_FALSE(lowest_free_address(
+      s, {s.gateway(), 0x0a000002U, 0x0a000003U, 0x0a000004U, 0x0a000005U, 0x0a000006U}));
 }
 
 TEST_CASE("a network's subnet, gateway and endpoint addresses are checked", "[records][ipv4]") {
@@ -610,7 +632,7 @@ TEST_CASE("a network's subnet, gateway and endpoint addresses are checked", "[re
     change(n);
     return refusal([&] { store::network_from_json(n); });
   };
-  CHECK(refuse([](json& n) { n["subnet"] = "10.0.0.1/24"; }).starts_with("network 'dev': subnet"));
+  CHECK(refuse([](json& n) { n["subnet"] = "10.0.0.0/31"; }).starts_with("network 'dev': subnet"));
   CHECK_THAT(refuse([](json& n) { n["gateway"] = "10.89.0.1"; }),
              Contains("field 'gateway' must be inside subnet 10.88.0.0/24"));
   CHECK_THAT(refuse([](json& n) { n["gateway"] = "10.88.0.255"; }),

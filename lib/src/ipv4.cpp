@@ -1,5 +1,6 @@
 #include "ipv4.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "a3s/store/error.hpp"
@@ -61,9 +62,13 @@ std::string format_ipv4(std::uint32_t address) {
          std::to_string(address >> 8 & 0xff) + '.' + std::to_string(address & 0xff);
 }
 
-std::uint32_t Subnet::broadcast() const { return network | ~mask(prefix); }
+std::uint32_t Subnet::network() const { return address & mask(prefix); }
 
-bool Subnet::contains(std::uint32_t address) const { return (address & mask(prefix)) == network; }
+std::uint32_t Subnet::broadcast() const { return address | ~mask(prefix); }
+
+bool Subnet::contains(std::uint32_t ip) const { return (ip & mask(prefix)) == network(); }
+
+std::string Subnet::text() const { return format_ipv4(address) + '/' + std::to_string(prefix); }
 
 Subnet parse_subnet(std::string_view what, std::string_view cidr) {
   std::string context(what);
@@ -81,13 +86,20 @@ Subnet parse_subnet(std::string_view what, std::string_view cidr) {
   if (*prefix < 1 || *prefix > 30) {
     throw Error(ErrorCode::invalid_argument, context + "prefix must be 1..30");
   }
-  Subnet subnet{*address & mask(static_cast<int>(*prefix)), static_cast<int>(*prefix)};
-  if (subnet.network != *address) {
-    throw Error(ErrorCode::invalid_argument, context + "has host bits set (the network is " +
-                                                 format_ipv4(subnet.network) + '/' +
-                                                 std::to_string(subnet.prefix) + ")");
+  return Subnet{*address, static_cast<int>(*prefix)};
+}
+
+std::optional<std::uint32_t> lowest_free_address(const Subnet& subnet,
+                                                 std::vector<std::uint32_t> taken) {
+  std::sort(taken.begin(), taken.end());
+  std::uint32_t candidate = subnet.first_host();
+  for (std::uint32_t ip : taken) {
+    if (ip < candidate) continue;
+    if (ip > candidate) break;
+    ++candidate;
   }
-  return subnet;
+  if (candidate >= subnet.broadcast()) return std::nullopt;
+  return candidate;
 }
 
 std::string mac_for(std::uint32_t address) {

@@ -246,22 +246,13 @@ NetworkEndpoint NetworkStore::connect(std::string_view network, std::string_view
                   network_name(network) + " already has 10000 endpoints, the most a record holds");
     }
     if (gateway) used.push_back(*gateway);
-    std::sort(used.begin(), used.end());
-
-    // The lowest free address from network+2 to broadcast-1.
-    std::uint32_t candidate = subnet.first_host();
-    for (std::uint32_t ip : used) {
-      if (ip < candidate) continue;
-      if (ip > candidate) break;
-      ++candidate;
+    const auto address = detail::lowest_free_address(subnet, std::move(used));
+    if (!address) {
+      throw Error(ErrorCode::exhausted,
+                  network_name(network) + " has no free address left in " + subnet.text());
     }
-    if (candidate >= subnet.broadcast()) {
-      throw Error(ErrorCode::exhausted, network_name(network) + " has no free address left in " +
-                                            detail::format_ipv4(subnet.network) + "/" +
-                                            std::to_string(subnet.prefix));
-    }
-    endpoint.ip_address = detail::format_ipv4(candidate);
-    endpoint.mac_address = detail::mac_for(candidate);
+    endpoint.ip_address = detail::format_ipv4(*address);
+    endpoint.mac_address = detail::mac_for(*address);
     insert_endpoint(conn, network, endpoint);
     return endpoint;
   });

@@ -159,10 +159,9 @@ std::uint32_t check_ipv4(const Where& w, std::string_view text) {
 // `address` may be given to a host of `subnet`.
 void check_host(const Where& w, std::uint32_t address, const detail::Subnet& subnet) {
   if (!subnet.contains(address)) {
-    w.fail("must be inside subnet " + detail::format_ipv4(subnet.network) + "/" +
-           std::to_string(subnet.prefix));
+    w.fail("must be inside subnet " + subnet.text());
   }
-  if (address == subnet.network) w.fail("must not be the network address");
+  if (address == subnet.network()) w.fail("must not be the network address");
   if (address == subnet.broadcast()) w.fail("must not be the broadcast address");
 }
 
