@@ -1,6 +1,5 @@
 #include "catalog_dir.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -15,6 +14,8 @@
 
 #include "a3s/store/error.hpp"
 #include "a3s/store/records.hpp"
+#include "dir_stream.hpp"
+#include "io_error.hpp"
 
 namespace a3s::store::detail {
 namespace fs = std::filesystem;
@@ -29,12 +30,8 @@ constexpr off_t kMaxIntentBytes = off_t{1} << 20;
 // Deeper than any real tree; a deeper one is refused rather than recursed.
 constexpr int kMaxDepth = 4096;
 
-std::string reason(std::string_view what, const fs::path& path, int error) {
-  return std::string(what) + " '" + path.string() + "': " + std::strerror(error);
-}
-
 [[noreturn]] void throw_errno(std::string_view what, const fs::path& path) {
-  throw Error(ErrorCode::io, reason(what, path, errno));
+  throw_io(what, path, errno);
 }
 
 // Opens the directory `name` in `parent` (following it: catalog directories
@@ -59,24 +56,16 @@ UniqueFd open_or_make(int parent, const fs::path& parent_path, const std::string
 
 // The names in the directory open as `fd`, without "." and "..".
 std::vector<std::string> list_names(int fd, const fs::path& path) {
-  const int copy = ::dup(fd);  // closedir closes the descriptor it was given
-  if (copy < 0) throw_errno("cannot list", path);
-  DIR* dir = ::fdopendir(copy);
-  if (dir == nullptr) {
-    ::close(copy);
-    throw_errno("cannot list", path);
-  }
-  ::rewinddir(dir);
+  // A descriptor of its own: the listing closes it, and its position is not
+  // the one `fd` shares with earlier listings.
+  UniqueFd copy(::openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!copy) throw_errno("cannot list", path);
+  DirStream list;
+  if (!list.adopt(copy)) throw_errno("cannot list", path);
   std::vector<std::string> names;
-  errno = 0;
-  while (const dirent* entry = ::readdir(dir)) {
-    const std::string_view name = entry->d_name;
-    if (name != "." && name != "..") names.emplace_back(name);
-    errno = 0;
-  }
-  const int error = errno;
-  ::closedir(dir);
-  if (error != 0) throw Error(ErrorCode::io, reason("cannot list", path, error));
+  int error = 0;
+  while (const char* name = list.next(error)) names.emplace_back(name);
+  if (error != 0) throw_io("cannot list", path, error);
   return names;
 }
 
@@ -95,11 +84,11 @@ std::string remove_tree_at(int parent, const std::string& name, const fs::path& 
                            int depth) {
   struct stat st {};
   if (::fstatat(parent, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-    return errno == ENOENT ? "" : reason("cannot stat", path, errno);
+    return errno == ENOENT ? "" : io_reason("cannot stat", path, errno);
   }
   if (!S_ISDIR(st.st_mode)) {
     if (::unlinkat(parent, name.c_str(), 0) != 0 && errno != ENOENT) {
-      return reason("cannot delete", path, errno);
+      return io_reason("cannot delete", path, errno);
     }
     return "";
   }
@@ -109,7 +98,7 @@ std::string remove_tree_at(int parent, const std::string& name, const fs::path& 
   if (!fd && errno == EACCES && ::fchmodat(parent, name.c_str(), 0700, 0) == 0) {
     fd = UniqueFd(::openat(parent, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   }
-  if (!fd) return errno == ENOENT ? "" : reason("cannot open", path, errno);
+  if (!fd) return errno == ENOENT ? "" : io_reason("cannot open", path, errno);
   if (is_mount_root(fd.get())) return "'" + path.string() + "' is a mount point; left in place";
   // Copies keep their modes, and a read-only directory (0555 is common in a
   // rootfs) keeps a non-root owner from deleting what is inside.
@@ -127,7 +116,7 @@ std::string remove_tree_at(int parent, const std::string& name, const fs::path& 
   }
   if (!first_failure.empty()) return first_failure;
   if (::unlinkat(parent, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) {
-    return reason("cannot delete", path, errno);
+    return io_reason("cannot delete", path, errno);
   }
   return "";
 }
@@ -301,14 +290,14 @@ std::string CatalogDir::write_intent(const Intent& intent) {
       if (errno == EINTR) continue;
       const int error = errno;
       ::unlinkat(staging_.get(), staged.c_str(), 0);
-      throw Error(ErrorCode::io, reason("cannot write", path, error));
+      throw_io("cannot write", path, error);
     }
     done += static_cast<std::size_t>(n);
   }
   if (::fsync(fd.get()) != 0) {
     const int error = errno;
     ::unlinkat(staging_.get(), staged.c_str(), 0);
-    throw Error(ErrorCode::io, reason("cannot fsync", path, error));
+    throw_io("cannot fsync", path, error);
   }
   fsync_directory(staging_.get(), path_ / kStaging);
   return staged;
@@ -372,7 +361,7 @@ std::string CatalogDir::move_out(std::string_view name) {
 std::string CatalogDir::remove_staged(const std::string& staged) noexcept {
   try {
     struct stat st {};
-    if (::fstat(staging_fd(), &st) != 0) return reason("cannot stat", path_ / kStaging, errno);
+    if (::fstat(staging_fd(), &st) != 0) return io_reason("cannot stat", path_ / kStaging, errno);
     return remove_tree_at(staging_.get(), staged, staging_path(staged), st.st_dev, 0);
   } catch (const std::exception& e) {
     return e.what();

@@ -1,22 +1,23 @@
 #include "tree_copy.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
 #include <cerrno>
 #include <map>
 #include <string_view>
-#include <system_error>
 #include <utility>
 #include <vector>
 
 #include "a3s/store/error.hpp"
+#include "dir_stream.hpp"
 #include "fault_injection.hpp"
+#include "file_attributes.hpp"
+#include "file_contents.hpp"
+#include "io_error.hpp"
 #include "unique_fd.hpp"
 
 namespace a3s::store::detail {
@@ -24,23 +25,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Directories nested deeper than this below the root are refused. The walks
-// keep one level per directory on the heap, not the stack, but such a tree
+// Directories nested deeper than this below the root are refused. The walk
+// keeps one level per directory on the heap, not the stack, but such a tree
 // is pathological (it cannot even be named by a path) and each level holds
 // open descriptors.
 constexpr std::size_t kMaxDepth = 4096;
-
-// The read/write loop's buffer, allocated on the first use.
-constexpr std::size_t kBufferSize = std::size_t{1} << 18;
-
-// The most one copy_file_range call is asked to copy.
-constexpr off_t kRangeChunk = off_t{1} << 30;
-
-// Throws Error(io) "<what> '<path>': <reason for err>".
-[[noreturn]] void throw_io(std::string_view what, const fs::path& path, int err) {
-  throw Error(ErrorCode::io, std::string(what) + " '" + path.string() +
-                                 "': " + std::generic_category().message(err));
-}
 
 // Throws Error(invalid_argument) for a directory below kMaxDepth levels.
 [[noreturn]] void throw_too_deep(const fs::path& path) {
@@ -69,131 +58,6 @@ fs::path below(const fs::path& base, const std::string& rel) {
 // Whether `a` and `b` describe the same file (device and inode).
 bool same_inode(const struct stat& a, const struct stat& b) {
   return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
-}
-
-// The access and modification times of `st`, as utimensat wants them.
-std::array<struct timespec, 2> times_of(const struct stat& st) { return {st.st_atim, st.st_mtim}; }
-
-// The path of the directory open as `fd`, for messages only: as /proc shows
-// it, or the descriptor's number when /proc cannot tell.
-fs::path describe(int fd) {
-  std::error_code ec;
-  if (fd == AT_FDCWD) {
-    fs::path cwd = fs::current_path(ec);
-    return ec ? fs::path(".") : cwd;
-  }
-  fs::path path = fs::read_symlink("/proc/self/fd/" + std::to_string(fd), ec);
-  return ec ? fs::path("<directory fd " + std::to_string(fd) + ">") : path;
-}
-
-// Lists an open directory (closed on destruction); its descriptor serves the
-// *at() calls on the entries at the same time.
-class DirStream {
- public:
-  DirStream() = default;
-  ~DirStream() { reset(); }
-  DirStream(DirStream&& other) noexcept : dir_(std::exchange(other.dir_, nullptr)) {}
-  DirStream& operator=(DirStream&& other) noexcept {
-    if (this != &other) {
-      reset();
-      dir_ = std::exchange(other.dir_, nullptr);
-    }
-    return *this;
-  }
-  DirStream(const DirStream&) = delete;
-  DirStream& operator=(const DirStream&) = delete;
-
-  // Starts listing the directory open as `fd` and takes the descriptor over.
-  // Returns false with errno set (and `fd` still the caller's) on failure.
-  bool adopt(UniqueFd& fd) {
-    DIR* dir = ::fdopendir(fd.get());
-    if (dir == nullptr) return false;
-    fd.release();
-    reset();
-    dir_ = dir;
-    return true;
-  }
-
-  // The directory's descriptor, for *at() calls.
-  int fd() const { return ::dirfd(dir_); }
-
-  // The name of the next entry other than "." and "..", valid until the next
-  // call; null at the end (`err` 0) or on failure (`err` the errno).
-  const char* next(int& err) {
-    for (;;) {
-      errno = 0;
-      const dirent* entry = ::readdir(dir_);
-      if (entry == nullptr) {
-        err = errno;
-        return nullptr;
-      }
-      const char* name = entry->d_name;
-      if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'))) continue;
-      return name;
-    }
-  }
-
- private:
-  void reset() noexcept {
-    if (dir_ != nullptr) ::closedir(dir_);
-    dir_ = nullptr;
-  }
-
-  DIR* dir_ = nullptr;
-};
-
-// Gives the new entry whose current status is `now` the owner of `source`,
-// calling `chown(uid, gid)` (fchown or fchownat without following) unless it
-// already has it. Returns whether the entry has the source's owner; false
-// when the process may not give it (not root, or a group it is not in), the
-// entry then staying the process's.
-template <class Chown>
-bool take_owner(const struct stat& now, const struct stat& source, Chown chown,
-                const fs::path& display) {
-  if (now.st_uid == source.st_uid && now.st_gid == source.st_gid) return true;
-  if (chown(source.st_uid, source.st_gid) == 0) return true;
-  // EINVAL: an id this user namespace cannot represent; the same situation.
-  if (errno == EPERM || errno == EINVAL) return false;
-  throw_io("cannot change the owner of", display, errno);
-}
-
-// The permission bits of the copy of `source`: all of them, except the
-// set-user-ID and set-group-ID bits when the copy could not get the source's
-// owner, since they would then grant the copier's identity, not the owner's.
-mode_t copy_mode(const struct stat& source, bool owner_kept) {
-  mode_t mode = source.st_mode & 07777;
-  if (!owner_kept) mode &= ~static_cast<mode_t>(S_ISUID | S_ISGID);
-  return mode;
-}
-
-// Gives the file or directory open as `fd` the owner, permission bits and
-// times of `source`. The mode comes after the owner because a chown clears
-// the set-ID bits; the times come last because nothing after them changes
-// the modification time.
-void set_attributes(int fd, const struct stat& source, const fs::path& display) {
-  struct stat now {};
-  if (::fstat(fd, &now) != 0) throw_io("cannot stat", display, errno);
-  const bool kept = take_owner(
-      now, source, [fd](uid_t uid, gid_t gid) { return ::fchown(fd, uid, gid); }, display);
-  if (::fchmod(fd, copy_mode(source, kept)) != 0) {
-    throw_io("cannot set the mode of", display, errno);
-  }
-  const auto times = times_of(source);
-  if (::futimens(fd, times.data()) != 0) throw_io("cannot set the times of", display, errno);
-}
-
-// Writes all of `data` at `offset` of `fd`.
-void write_all(int fd, const char* data, std::size_t size, off_t offset, const fs::path& display) {
-  while (size > 0) {
-    const ssize_t n = ::pwrite(fd, data, size, offset);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw_io("cannot write", display, errno);
-    }
-    data += n;
-    size -= static_cast<std::size_t>(n);
-    offset += n;
-  }
 }
 
 // One copy_tree call. The walk is a loop over a stack of open directories
@@ -252,17 +116,6 @@ class TreeCopier {
   // has as many links as its file system allows (EMLINK).
   bool link_to_first_copy(const std::string& first, int dir_fd, const char* name,
                           const std::string& rel);
-  // Copies the data extents of the first `size` bytes of `in` to the same
-  // offsets of `out`, leaving the holes between them unwritten (holes in the
-  // copy too). Without SEEK_DATA on the file system the whole range is
-  // copied.
-  void copy_data(int in, int out, off_t size, const std::string& rel);
-  // Copies bytes [offset, offset + length) of `in` to the same offsets of
-  // `out`, stopping early where `in` ends (it shrank). Tries copy_file_range
-  // while `use_range` holds (clearing it when that cannot work), the
-  // read/write loop otherwise.
-  void copy_extent(int in, int out, off_t offset, off_t length, bool& use_range,
-                   const std::string& rel);
   // Recreates the symlink `name` with the same target text, owner and times.
   void copy_symlink(Level& level, const char* name, const struct stat& listed,
                     const std::string& rel);
@@ -286,10 +139,7 @@ class TreeCopier {
   // (st_dev, st_ino) of each source file with more than one link that was
   // copied, and the path of its copy below the copy's root.
   std::map<std::pair<dev_t, ino_t>, std::string> first_copies_;
-  // The read/write loop's buffer, allocated on its first use.
-  std::vector<char> buffer_;
-  // False once the kernel said it has no copy_file_range.
-  bool copy_file_range_works_ = true;
+  FileContentsCopier contents_;
   CopyStats stats_;
   // The special files among stats_.skipped.
   std::uint64_t special_skipped_ = 0;
@@ -390,7 +240,7 @@ void TreeCopier::enter_directory(Level& level, const char* name, const struct st
 
 void TreeCopier::finish_directory(const Level& level) {
   const fs::path display = dest_path(level.rel);
-  set_attributes(level.dest.get(), level.st, display);
+  copy_attributes(level.dest.get(), level.st, display);
   if (::fsync(level.dest.get()) != 0) throw_io("cannot fsync", display, errno);
 }
 
@@ -425,10 +275,10 @@ void TreeCopier::copy_file(Level& level, const char* name, const struct stat& li
   UniqueFd out(
       ::openat(level.dest.get(), name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (!out) throw_io("cannot create", display, errno);
-  copy_data(in.get(), out.get(), st.st_size, rel);
-  // Sets the size when the file ends in a hole, which copy_data skipped.
+  contents_.copy(in.get(), out.get(), st.st_size, source_path(rel), display);
+  // Sets the size when the file ends in a hole, which was not written.
   if (::ftruncate(out.get(), st.st_size) != 0) throw_io("cannot set the size of", display, errno);
-  set_attributes(out.get(), st, display);
+  copy_attributes(out.get(), st, display);
   if (::fsync(out.get()) != 0) throw_io("cannot fsync", display, errno);
 
   stats_.bytes += static_cast<std::uint64_t>(st.st_size);
@@ -440,61 +290,6 @@ bool TreeCopier::link_to_first_copy(const std::string& first, int dir_fd, const 
   if (::linkat(dest_root_fd_, first.c_str(), dir_fd, name, 0) == 0) return true;
   if (errno == EACCES || errno == EMLINK || errno == EPERM) return false;
   fail_dest("cannot create hard link", rel);
-}
-
-void TreeCopier::copy_data(int in, int out, off_t size, const std::string& rel) {
-  bool use_range = copy_file_range_works_;
-  off_t pos = 0;
-  while (pos < size) {
-    const off_t data = ::lseek(in, pos, SEEK_DATA);
-    if (data < 0) {
-      if (errno == ENXIO) return;  // nothing but a hole from pos on
-      if (errno == EINVAL) return copy_extent(in, out, pos, size - pos, use_range, rel);
-      fail_source("cannot read", rel);
-    }
-    if (data >= size) return;
-    const off_t hole = ::lseek(in, data, SEEK_HOLE);
-    if (hole < 0) fail_source("cannot read", rel);
-    const off_t end = std::min(hole, size);
-    copy_extent(in, out, data, end - data, use_range, rel);
-    pos = end;
-  }
-}
-
-void TreeCopier::copy_extent(int in, int out, off_t offset, off_t length, bool& use_range,
-                             const std::string& rel) {
-  while (length > 0) {
-    if (use_range) {
-      off64_t from = offset;
-      off64_t to = offset;
-      const ssize_t n = ::copy_file_range(
-          in, &from, out, &to, static_cast<std::size_t>(std::min(length, kRangeChunk)), 0);
-      if (n > 0) {
-        offset += n;
-        length -= n;
-        continue;
-      }
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && errno == ENOSYS) copy_file_range_works_ = false;
-      // Not possible between these files (EXDEV, EINVAL, EOPNOTSUPP...), or
-      // no progress (the end of the file, or a file system that cannot
-      // tell): the loop below copies the rest, and tells a real error or
-      // the end of the file apart.
-      use_range = false;
-      continue;
-    }
-    if (buffer_.empty()) buffer_.resize(kBufferSize);
-    const auto want = static_cast<std::size_t>(std::min(length, static_cast<off_t>(kBufferSize)));
-    const ssize_t n = ::pread(in, buffer_.data(), want, offset);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      fail_source("cannot read", rel);
-    }
-    if (n == 0) return;
-    write_all(out, buffer_.data(), static_cast<std::size_t>(n), offset, dest_path(rel));
-    offset += n;
-    length -= n;
-  }
 }
 
 void TreeCopier::copy_symlink(Level& level, const char* name, const struct stat& listed,
@@ -520,19 +315,7 @@ void TreeCopier::copy_symlink(Level& level, const char* name, const struct stat&
   const fs::path display = dest_path(rel);
   if (::symlinkat(target.c_str(), dir, name) != 0)
     throw_io("cannot create symlink", display, errno);
-  struct stat now {};
-  if (::fstatat(dir, name, &now, AT_SYMLINK_NOFOLLOW) != 0) throw_io("cannot stat", display, errno);
-  // A symlink's own permission bits mean nothing on Linux: only the owner.
-  take_owner(
-      now, listed,
-      [dir, name](uid_t uid, gid_t gid) {
-        return ::fchownat(dir, name, uid, gid, AT_SYMLINK_NOFOLLOW);
-      },
-      display);
-  const auto times = times_of(listed);
-  if (::utimensat(dir, name, times.data(), AT_SYMLINK_NOFOLLOW) != 0) {
-    throw_io("cannot set the times of", display, errno);
-  }
+  copy_attributes_at(dir, name, listed, display);
 }
 
 void TreeCopier::copy_special(Level& level, const char* name, const struct stat& listed,
@@ -555,24 +338,7 @@ void TreeCopier::copy_special(Level& level, const char* name, const struct stat&
     }
     throw_io("cannot create", display, errno);
   }
-  struct stat now {};
-  if (::fstatat(dir, name, &now, AT_SYMLINK_NOFOLLOW) != 0) throw_io("cannot stat", display, errno);
-  const bool kept = take_owner(
-      now, listed,
-      [dir, name](uid_t uid, gid_t gid) {
-        return ::fchownat(dir, name, uid, gid, AT_SYMLINK_NOFOLLOW);
-      },
-      display);
-  // By name: opening a fifo or device to use its descriptor could block or
-  // act on the device. The entry is the node just made in a directory only
-  // this process writes to.
-  if (::fchmodat(dir, name, copy_mode(listed, kept), 0) != 0) {
-    throw_io("cannot set the mode of", display, errno);
-  }
-  const auto times = times_of(listed);
-  if (::utimensat(dir, name, times.data(), AT_SYMLINK_NOFOLLOW) != 0) {
-    throw_io("cannot set the times of", display, errno);
-  }
+  copy_attributes_at(dir, name, listed, display);
 }
 
 void TreeCopier::skip_changed(const std::string& rel) {
@@ -586,77 +352,6 @@ void TreeCopier::skip_changed(const std::string& rel) {
 CopyStats copy_tree(const fs::path& source, int dest_parent_fd, const std::string& dest_name,
                     const fs::path& dest_display) {
   return TreeCopier(source, dest_display).run(dest_parent_fd, dest_name);
-}
-
-std::uint64_t tree_size(int parent_fd, const std::string& name) {
-  check_component(name);
-  // Messages only: the walk itself never uses a path.
-  const auto display = [&](const std::string& rel) {
-    return below(describe(parent_fd) / name, rel);
-  };
-  // Throws Error(io) for errno and the entry `rel`, errno read first.
-  const auto fail = [&](std::string_view what, const std::string& rel) {
-    const int err = errno;
-    throw_io(what, display(rel), err);
-  };
-  UniqueFd root(::openat(parent_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  if (!root) {
-    if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) {
-      throw Error(ErrorCode::invalid_argument, "'" + display("").string() + "' is not a directory");
-    }
-    fail("cannot open", "");
-  }
-  struct stat st {};
-  if (::fstat(root.get(), &st) != 0) fail("cannot stat", "");
-  const dev_t device = st.st_dev;
-
-  struct Level {
-    DirStream list;
-    std::string rel;
-  };
-  std::vector<Level> levels;
-  DirStream list;
-  if (!list.adopt(root)) fail("cannot list", "");
-  levels.push_back(Level{std::move(list), {}});
-
-  std::uint64_t total = 0;
-  while (!levels.empty()) {
-    Level& level = levels.back();
-    int err = 0;
-    const char* entry = level.list.next(err);
-    if (entry == nullptr) {
-      if (err != 0) throw_io("cannot list", display(level.rel), err);
-      levels.pop_back();
-      continue;
-    }
-    struct stat est {};
-    if (::fstatat(level.list.fd(), entry, &est, AT_SYMLINK_NOFOLLOW) != 0) {
-      const int stat_err = errno;
-      if (stat_err == ENOENT) continue;
-      throw_io("cannot stat", display(join(level.rel, entry)), stat_err);
-    }
-    if (est.st_dev != device) continue;  // a mount point: another file system
-    if (S_ISREG(est.st_mode)) {
-      total += static_cast<std::uint64_t>(est.st_size);
-      continue;
-    }
-    if (!S_ISDIR(est.st_mode)) continue;
-
-    std::string rel = join(level.rel, entry);
-    if (levels.size() > kMaxDepth) throw_too_deep(display(rel));
-    UniqueFd sub(::openat(level.list.fd(), entry, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!sub) {
-      if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) continue;  // changed: not ours
-      fail("cannot open", rel);
-    }
-    struct stat sst {};
-    if (::fstat(sub.get(), &sst) != 0) fail("cannot stat", rel);
-    if (sst.st_dev != device) continue;  // mounted on since it was listed
-    DirStream sublist;
-    if (!sublist.adopt(sub)) fail("cannot list", rel);
-    levels.push_back(Level{std::move(sublist), std::move(rel)});
-  }
-  return total;
 }
 
 }  // namespace a3s::store::detail

@@ -1,4 +1,4 @@
-// Copying and measuring directory trees through open directory descriptors.
+// Copying directory trees through open directory descriptors.
 // Internal.
 //
 // Below the root every step is an *at() call relative to an open directory
@@ -18,7 +18,7 @@ namespace a3s::store::detail {
 struct CopyStats {
   // Apparent size (st_size) of every regular file copied, counted once per
   // path: a file with two hard links in the tree counts twice, as a walk of
-  // the directories (the runtime's, tree_size's) does.
+  // the directories (the runtime's) does.
   std::uint64_t bytes = 0;
   // Entries not recreated: device nodes, fifos and sockets when not running
   // as root (or without the right to create them), and entries that changed
@@ -51,14 +51,5 @@ struct CopyStats {
 // On failure the partial copy is left in place for the caller to remove.
 CopyStats copy_tree(const std::filesystem::path& source, int dest_parent_fd,
                     const std::string& dest_name, const std::filesystem::path& dest_display);
-
-// Bytes (st_size) of the regular files below the directory `name` (one path
-// component, not a symlink) in the directory open as `parent_fd`, each path
-// counted. Symlinks are never followed and nothing on another file system
-// than that directory's (a mount below it) is counted. Entries that vanish
-// during the walk are ignored. Throws Error(invalid_argument) if `name` is
-// not a directory or is nested more than 4096 directories deep,
-// Error(io) naming the path otherwise.
-std::uint64_t tree_size(int parent_fd, const std::string& name);
 
 }  // namespace a3s::store::detail
