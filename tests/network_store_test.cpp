@@ -511,16 +511,22 @@ TEST_CASE("connect refuses invalid box IDs, box names and aliases", "[network][i
   TempDir tmp;
   auto store = open_store(tmp);
   store->networks().create(make_network("dev"));
+  // Each message names the network and the field at fault, so a box ID
+  // reported as a box name (or the other way round) fails here.
   REQUIRE_STORE_ERROR(store->networks().connect("dev", "", "web"), st::ErrorCode::invalid_argument,
-                      "network 'dev'");
+                      "network 'dev': box ID");
   REQUIRE_STORE_ERROR(store->networks().connect("dev", "box\n1", "web"),
-                      st::ErrorCode::invalid_argument, "network 'dev'");
+                      st::ErrorCode::invalid_argument, "network 'dev': box ID");
   REQUIRE_STORE_ERROR(store->networks().connect("dev", std::string(257, 'b'), "web"),
-                      st::ErrorCode::invalid_argument, "network 'dev'");
+                      st::ErrorCode::invalid_argument, "network 'dev': box ID");
   REQUIRE_STORE_ERROR(store->networks().connect("dev", "box-1", ""),
-                      st::ErrorCode::invalid_argument, "network 'dev'");
+                      st::ErrorCode::invalid_argument, "network 'dev': box name");
+  REQUIRE_STORE_ERROR(store->networks().connect("dev", "box-1", "web\x01"),
+                      st::ErrorCode::invalid_argument, "network 'dev': box name");
   REQUIRE_STORE_ERROR(store->networks().connect("dev", "box-1", "web", {"bad\talias"}),
-                      st::ErrorCode::invalid_argument, "network 'dev'");
+                      st::ErrorCode::invalid_argument, "network 'dev': alias");
+  REQUIRE_STORE_ERROR(store->networks().disconnect("dev", "box\n1"),
+                      st::ErrorCode::invalid_argument, "network 'dev': box ID");
   REQUIRE_STORE_ERROR(store->networks().connect("a/b", "box-1", "web"),
                       st::ErrorCode::invalid_argument, "'a/b'");
   const auto got = store->networks().get("dev");
