@@ -151,11 +151,11 @@ TEST_CASE("create refuses an invalid record and creates no directory", "[volume]
   auto twice = make_volume("data");
   twice.in_use_by = {"box-a", "box-a"};
   REQUIRE_STORE_ERROR(store->volumes().create(twice), st::ErrorCode::invalid_argument,
-                      "volume 'data'");
+                      "volume 'data': field 'in_use_by'");
   auto bad_label = make_volume("data");
   bad_label.labels = {{"", "empty key"}};
   REQUIRE_STORE_ERROR(store->volumes().create(bad_label), st::ErrorCode::invalid_argument,
-                      "volume 'data'");
+                      "volume 'data': field 'labels[]' key must not be empty");
   CHECK(store->volumes().list().empty());
   CHECK_FALSE(fs::exists(volume_dir(tmp, "data")));
 }
@@ -312,7 +312,7 @@ TEST_CASE("update replaces labels, users and size limit but keeps the mount poin
   auto bad = after;
   bad.in_use_by = {"x", "x"};
   REQUIRE_STORE_ERROR(store->volumes().update(bad), st::ErrorCode::invalid_argument,
-                      "volume 'data'");
+                      "volume 'data': field 'in_use_by'");
   CHECK(store->volumes().get("data")->in_use_by == Names{"box-3", "box-1", "box-4"});
 }
 
@@ -346,13 +346,13 @@ TEST_CASE("attach and detach report a missing volume or a bad box ID", "[volume]
                       "volume 'nope' not found");
   store->volumes().create(make_volume("data"));
   REQUIRE_STORE_ERROR(store->volumes().attach("data", ""), st::ErrorCode::invalid_argument,
-                      "volume 'data'");
+                      "volume 'data': box ID");
   REQUIRE_STORE_ERROR(store->volumes().attach("data", "box\x01"), st::ErrorCode::invalid_argument,
-                      "volume 'data'");
+                      "volume 'data': box ID");
   REQUIRE_STORE_ERROR(store->volumes().attach("data", std::string(257, 'b')),
-                      st::ErrorCode::invalid_argument, "volume 'data'");
+                      st::ErrorCode::invalid_argument, "volume 'data': box ID");
   REQUIRE_STORE_ERROR(store->volumes().detach("data", ""), st::ErrorCode::invalid_argument,
-                      "volume 'data'");
+                      "volume 'data': box ID");
   REQUIRE_STORE_ERROR(store->volumes().attach("../x", "box-1"), st::ErrorCode::invalid_argument,
                       "'../x'");
   CHECK(store->volumes().get("data")->in_use_by.empty());
