@@ -765,12 +765,8 @@ TEST_CASE("count and total_size stay equal to the rows through save, prune, remo
 
   // An operator's edit in the sqlite3 shell moves the totals too.
   const std::uint64_t five_gib = std::uint64_t{5} << 30;
-  {
-    SQLite::Database sql(db.string(), SQLite::OPEN_READWRITE);
-    SQLite::Statement edit(sql, "UPDATE snapshots SET size_bytes = ? WHERE id = 'p4'");
-    edit.bind(1, static_cast<std::int64_t>(five_gib));
-    REQUIRE(edit.exec() == 1);
-  }
+  a3s::test::run_sqlite3(
+      db, "UPDATE snapshots SET size_bytes = " + std::to_string(five_gib) + " WHERE id = 'p4';");
   totals_match(2, five_gib + 50);
   CHECK(snaps.prune(0, 100) == Ids{"p4"});
   totals_match(1, 50);

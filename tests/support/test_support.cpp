@@ -124,11 +124,14 @@ ScopedEnv::~ScopedEnv() {
   }
 }
 
-CommandResult run_cli(const std::vector<std::string>& args) {
+CommandResult run_program(const std::string& program, const std::vector<std::string>& args,
+                          const std::string& input) {
   TempDir capture;
+  const auto in_path = capture.path() / "in";
   const auto out_path = capture.path() / "out";
   const auto err_path = capture.path() / "err";
-  std::vector<std::string> argv_storage{env_path("A3S_STORE_CLI").string()};
+  write_file(in_path, input);
+  std::vector<std::string> argv_storage{program};
   argv_storage.insert(argv_storage.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& a : argv_storage) argv.push_back(a.data());
@@ -136,15 +139,15 @@ CommandResult run_cli(const std::vector<std::string>& args) {
 
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 0, in_path.c_str(), O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
                                    0600);
   posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
                                    0600);
   pid_t pid = 0;
-  const int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  const int rc = posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) throw std::runtime_error("cannot start " + argv_storage[0]);
+  if (rc != 0) throw std::runtime_error("cannot start " + program);
   int status = 0;
   waitpid(pid, &status, 0);
   CommandResult result;
@@ -152,6 +155,19 @@ CommandResult run_cli(const std::vector<std::string>& args) {
   result.out = read_file(out_path);
   result.err = read_file(err_path);
   return result;
+}
+
+CommandResult run_cli(const std::vector<std::string>& args) {
+  return run_program(env_path("A3S_STORE_CLI").string(), args);
+}
+
+std::string run_sqlite3(const std::filesystem::path& db, const std::string& sql) {
+  const auto result = run_program("sqlite3", {"-bail", db.string()}, sql);
+  if (result.exit_code != 0) {
+    throw std::runtime_error("sqlite3 exited with " + std::to_string(result.exit_code) + ": " +
+                             result.err);
+  }
+  return result.out;
 }
 
 std::vector<int> run_in_children(int count, const std::function<int(int)>& body) {

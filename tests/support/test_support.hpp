@@ -86,9 +86,21 @@ struct CommandResult {
   std::string err;
 };
 
-// Runs the a3s-store CLI (from $A3S_STORE_CLI) with `args`, stdin closed,
+// Runs `program` (a path, or a name looked up in PATH) with `args`, stdin
+// read from `input` (nothing when empty), waits for it and returns its exit
+// code (128 + signal when killed) and output.
+CommandResult run_program(const std::string& program, const std::vector<std::string>& args,
+                          const std::string& input = {});
+
+// Runs the a3s-store CLI (from $A3S_STORE_CLI) with `args`, stdin empty,
 // and returns its exit code and output.
 CommandResult run_cli(const std::vector<std::string>& args);
+
+// Runs `sql` in the sqlite3 command-line shell on the database `db`, as an
+// operator would (no option of the library's connections set; -bail stops
+// at the first error). Throws when the shell exits non-zero, with its
+// message. Returns what it printed.
+std::string run_sqlite3(const std::filesystem::path& db, const std::string& sql);
 
 // Runs `body` in `count` forked child processes at once (each gets its index)
 // and waits for all of them. A child's exit code is what `body` returns (an
