@@ -140,7 +140,25 @@ std::vector<std::string> clean_aliases(std::string_view network,
   return kept;
 }
 
+// The gateway 2.4.0 gives a subnet: its address as written + 1 (SPEC §4).
+// Empty for a subnet that does not parse, which validate() then reports.
+std::string derived_gateway(std::string_view subnet) {
+  try {
+    return detail::format_ipv4(detail::parse_subnet({}, subnet).gateway());
+  } catch (const Error&) {
+    return {};
+  }
+}
+
 }  // namespace
+
+bool subnet_has_host_bits(std::string_view subnet) {
+  try {
+    return detail::parse_subnet({}, subnet).has_host_bits();
+  } catch (const Error&) {
+    return false;
+  }
+}
 
 std::optional<NetworkConfig> NetworkStore::get(std::string_view name) const {
   validate_name("network name", name);
@@ -148,13 +166,15 @@ std::optional<NetworkConfig> NetworkStore::get(std::string_view name) const {
 }
 
 NetworkConfig NetworkStore::create(const NetworkConfig& config) {
-  validate(config);
-  return db_.write(network_name(config.name), [&](Connection& conn) {
-    if (exists(conn, config.name)) {
-      throw Error(ErrorCode::already_exists, network_name(config.name) + " already exists");
+  NetworkConfig network = config;
+  if (network.gateway.empty()) network.gateway = derived_gateway(network.subnet);
+  validate(network);
+  return db_.write(network_name(network.name), [&](Connection& conn) {
+    if (exists(conn, network.name)) {
+      throw Error(ErrorCode::already_exists, network_name(network.name) + " already exists");
     }
-    store_network(conn, config, /*replace=*/false);
-    return config;
+    store_network(conn, network, /*replace=*/false);
+    return network;
   });
 }
 
