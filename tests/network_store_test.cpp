@@ -750,12 +750,12 @@ TEST_CASE("connect on a subnet with host bits counts from the address as written
 TEST_CASE("create keeps an explicit gateway", "[network][ipam]") {
   TempDir tmp;
   auto store = open_store(tmp);
-  const auto created =
-      store->networks().create(make_network("dev", "10.88.0.5/24", "10.88.0.200"));
-  CHECK(created.gateway == "10.88.0.200");
-  CHECK(store->networks().get("dev")->gateway == "10.88.0.200");
-  // The first free address follows the subnet's address, not the gateway.
-  CHECK(store->networks().connect("dev", "b1", "n1").ip_address == "10.88.0.7");
+  const auto created = store->networks().create(make_network("dev", "10.88.0.5/24", "10.88.0.7"));
+  CHECK(created.gateway == "10.88.0.7");
+  CHECK(store->networks().get("dev")->gateway == "10.88.0.7");
+  // Addresses still count from the subnet's address, skipping the gateway.
+  CHECK(store->networks().connect("dev", "b1", "n1").ip_address == "10.88.0.8");
+  CHECK(store->networks().connect("dev", "b2", "n2").ip_address == "10.88.0.9");
 }
 
 TEST_CASE("create with an empty gateway still reports a bad subnet", "[network]") {
