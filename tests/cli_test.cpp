@@ -453,3 +453,23 @@ TEST_CASE("migrate verify", "[cli][migrate]") {
   CHECK(r.exit_code == 0);
   CHECK(r.out.find("verified") != std::string::npos);
 }
+
+TEST_CASE("network create on a subnet with host bits warns and keeps them", "[cli][network]") {
+  Home home;
+  auto r = home.run({"--json", "network", "create", "odd", "--subnet", "10.88.0.5/24"});
+  INFO("stderr: " << r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto created = json::parse(r.out);
+  CHECK(created["subnet"] == "10.88.0.5/24");
+  CHECK(created["gateway"] == "10.88.0.6");
+  CHECK(r.err.find("warn") != std::string::npos);
+  CHECK(r.err.find("host bits") != std::string::npos);
+  CHECK(r.err.find("10.88.0.5/24") != std::string::npos);
+  CHECK(home.run_json({"network", "connect", "odd", "b1", "--box-name", "b"})["ip_address"] ==
+        "10.88.0.7");
+
+  // A subnet without host bits creates quietly.
+  r = home.run({"network", "create", "plain", "--subnet", "10.89.0.0/24"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.err.empty());
+}

@@ -134,7 +134,7 @@ TEST_CASE("create refuses an invalid subnet and writes nothing", "[network]") {
 
 TEST_CASE("create refuses a gateway outside the subnet or not a host", "[network]") {
   const std::string gateway = GENERATE(as<std::string>{}, "10.89.0.1", "192.168.0.1", "10.88.0.0",
-                                       "10.88.0.255", "abc", "10.88.0.256", "");
+                                       "10.88.0.255", "abc", "10.88.0.256");
   CAPTURE(gateway);
   TempDir tmp;
   auto store = open_store(tmp);
@@ -725,4 +725,58 @@ TEST_CASE("eight threads sharing one Store connect 160 boxes without a clash",
     expected.insert("10.88.0." + std::to_string(host));
   }
   CHECK(ips == expected);
+}
+
+TEST_CASE("create derives an empty gateway from the subnet's address as written",
+          "[network][ipam]") {
+  TempDir tmp;
+  auto store = open_store(tmp);
+  const auto plain = store->networks().create(make_network("plain", "10.88.0.0/24", ""));
+  CHECK(plain.gateway == "10.88.0.1");
+  // Host bits are kept, as 2.4.0 keeps them: the gateway is the address + 1.
+  const auto odd = store->networks().create(make_network("odd", "10.89.0.5/24", ""));
+  CHECK(odd.subnet == "10.89.0.5/24");
+  CHECK(odd.gateway == "10.89.0.6");
+  // What create returned is what was stored.
+  CHECK(store->networks().get("plain")->gateway == "10.88.0.1");
+  CHECK(store->networks().get("odd")->gateway == "10.89.0.6");
+}
+
+TEST_CASE("connect on a subnet with host bits counts from the address as written",
+          "[network][ipam]") {
+  TempDir tmp;
+  auto store = open_store(tmp);
+  store->networks().create(make_network("odd", "10.88.0.5/24", ""));
+  const auto e = store->networks().connect("odd", "b1", "n1");
+  CHECK(e.ip_address == "10.88.0.7");
+  CHECK(e.mac_address == "02:42:0a:58:00:07");
+  CHECK(store->networks().connect("odd", "b2", "n2").ip_address == "10.88.0.8");
+}
+
+TEST_CASE("create keeps an explicit gateway", "[network][ipam]") {
+  TempDir tmp;
+  auto store = open_store(tmp);
+  const auto created = store->networks().create(make_network("dev", "10.88.0.5/24", "10.88.0.7"));
+  CHECK(created.gateway == "10.88.0.7");
+  CHECK(store->networks().get("dev")->gateway == "10.88.0.7");
+  // Addresses still count from the subnet's address, skipping the gateway.
+  CHECK(store->networks().connect("dev", "b1", "n1").ip_address == "10.88.0.8");
+  CHECK(store->networks().connect("dev", "b2", "n2").ip_address == "10.88.0.9");
+}
+
+TEST_CASE("create with an empty gateway still reports a bad subnet", "[network]") {
+  TempDir tmp;
+  auto store = open_store(tmp);
+  REQUIRE_STORE_ERROR(store->networks().create(make_network("dev", "10.88.0.0/31", "")),
+                      st::ErrorCode::invalid_argument, "subnet");
+  CHECK_FALSE(store->networks().get("dev").has_value());
+}
+
+TEST_CASE("subnet_has_host_bits tells a subnet written with host bits", "[network]") {
+  CHECK(st::subnet_has_host_bits("10.88.0.5/24"));
+  CHECK(st::subnet_has_host_bits("172.16.0.1/16"));
+  CHECK_FALSE(st::subnet_has_host_bits("10.88.0.0/24"));
+  CHECK_FALSE(st::subnet_has_host_bits("10.88.0.0/16"));
+  CHECK_FALSE(st::subnet_has_host_bits("10.88.0.5/31"));  // refused by create
+  CHECK_FALSE(st::subnet_has_host_bits("abc"));
 }

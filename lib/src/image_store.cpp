@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "catalog_totals.hpp"
+#include "column_list.hpp"
 #include "database.hpp"
 #include "directory_change.hpp"
 #include "fault_injection.hpp"
@@ -29,18 +30,52 @@ std::string image_name(std::string_view reference) {
 // u64 sizes are stored as the int64 with the same bits (see 0001_initial.sql).
 std::int64_t to_column(std::uint64_t v) { return static_cast<std::int64_t>(v); }
 
-// Row (reference, digest, size_bytes, pulled_at, last_used, path) → record
-// (see stored_row.hpp for what is checked on the way).
+// One definition of the images columns: the SQL below, decode() and the
+// binds all follow it.
+constexpr detail::ColumnList kImage{"reference", "digest",    "size_bytes",
+                                    "pulled_at", "last_used", "path"};
+
+const std::string kImageColumns = kImage.list();
+const std::string kSelectByReference =
+    "SELECT " + kImageColumns + " FROM images WHERE reference = ?";
+const std::string kSelectByDigest =
+    "SELECT " + kImageColumns + " FROM images WHERE digest = ? ORDER BY reference";
+const std::string kSelectImages = "SELECT " + kImageColumns + " FROM images ORDER BY reference";
+const std::string kUpsertImage =
+    "INSERT INTO images (" + kImageColumns + ") VALUES (" + kImage.placeholders() +
+    ") ON CONFLICT (reference) DO UPDATE SET " + kImage.set_from_excluded("reference") +
+    " RETURNING " + kImageColumns;
+// The row of an image whose reference moved to another digest, listed
+// under its old digest as reference (see keep_displaced).
+const std::string kInsertDisplaced =
+    "INSERT INTO images (" + kImageColumns + ") SELECT " +
+    kImage.join([](std::string_view name, int) {
+      return name == "reference" ? std::string("old.digest") : "old." + std::string(name);
+    }) +
+    " FROM images AS old WHERE old.reference = ?1 AND old.digest <> ?2 AND NOT EXISTS "
+    "(SELECT 1 FROM images AS other WHERE other.digest = old.digest "
+    "AND other.reference <> ?1) "
+    "ON CONFLICT (reference) DO NOTHING";
+const std::string kTouchReference =
+    "UPDATE images SET last_used = ?1 WHERE reference = ?2 RETURNING " + kImageColumns;
+const std::string kTouchDigest =
+    "UPDATE images SET last_used = ?1 WHERE reference = "
+    "(SELECT reference FROM images WHERE digest = ?2 ORDER BY last_used DESC, reference "
+    "LIMIT 1) RETURNING " +
+    kImageColumns;
+
+// Row → record (see stored_row.hpp for what is checked on the way).
 StoredImage decode(const SQLite::Statement& statement) {
+  constexpr auto& c = kImage;
   detail::StoredRow row(statement, "image");
   StoredImage i;
-  i.reference = row.text(0);
+  i.reference = row.text(c.at("reference"));
   row.named(i.reference);
-  i.digest = row.text(1);
-  i.size_bytes = row.u64(2);
-  i.pulled_at = row.time(3, "pulled_at");
-  i.last_used = row.time(4, "last_used");
-  i.path = row.text(5);
+  i.digest = row.text(c.at("digest"));
+  i.size_bytes = row.u64(c.at("size_bytes"));
+  i.pulled_at = row.time(c.at("pulled_at"), "pulled_at");
+  i.last_used = row.time(c.at("last_used"), "last_used");
+  i.path = row.text(c.at("path"));
   return i;
 }
 
@@ -67,13 +102,7 @@ std::uint64_t cached_bytes(Connection& conn) {
 // that digest, the image stays listed under its digest as reference
 // (SPEC §4 "Images"), with its size, path and times.
 void keep_displaced(Connection& conn, std::string_view reference, std::string_view digest) {
-  auto q = conn.prepare(
-      "INSERT INTO images (reference, digest, size_bytes, pulled_at, last_used, path) "
-      "SELECT old.digest, old.digest, old.size_bytes, old.pulled_at, old.last_used, old.path "
-      "FROM images AS old WHERE old.reference = ?1 AND old.digest <> ?2 AND NOT EXISTS "
-      "(SELECT 1 FROM images AS other WHERE other.digest = old.digest "
-      "AND other.reference <> ?1) "
-      "ON CONFLICT (reference) DO NOTHING");
+  auto q = conn.prepare(kInsertDisplaced.c_str());
   q->bind(1, std::string(reference));
   q->bind(2, std::string(digest));
   q->exec();
@@ -81,18 +110,15 @@ void keep_displaced(Connection& conn, std::string_view reference, std::string_vi
 
 StoredImage upsert(Connection& conn, std::string_view reference, std::string_view digest,
                    std::uint64_t size_bytes, const fs::path& layout) {
-  auto q = conn.prepare(
-      "INSERT INTO images (reference, digest, size_bytes, pulled_at, last_used, path) "
-      "VALUES (?1, ?2, ?3, ?4, ?4, ?5) "
-      "ON CONFLICT (reference) DO UPDATE SET digest = excluded.digest, "
-      "size_bytes = excluded.size_bytes, pulled_at = excluded.pulled_at, "
-      "last_used = excluded.last_used, path = excluded.path "
-      "RETURNING reference, digest, size_bytes, pulled_at, last_used, path");
-  q->bind(1, std::string(reference));
-  q->bind(2, std::string(digest));
-  q->bind(3, to_column(size_bytes));
-  q->bind(4, format_rfc3339_sortable(now()));
-  q->bind(5, layout.string());
+  constexpr auto& c = kImage;
+  const std::string stored_at = format_rfc3339_sortable(now());
+  auto q = conn.prepare(kUpsertImage.c_str());
+  q->bind(c.param("reference"), std::string(reference));
+  q->bind(c.param("digest"), std::string(digest));
+  q->bind(c.param("size_bytes"), to_column(size_bytes));
+  q->bind(c.param("pulled_at"), stored_at);
+  q->bind(c.param("last_used"), stored_at);
+  q->bind(c.param("path"), layout.string());
   return *decode_one(*q);
 }
 
@@ -198,9 +224,7 @@ StoredImage ImageStore::put(std::string_view reference, std::string_view digest,
 std::optional<StoredImage> ImageStore::get(std::string_view reference) {
   validate_identifier("image reference", reference);
   return db_.write(image_name(reference), [&](Connection& conn) {
-    auto q = conn.prepare(
-        "UPDATE images SET last_used = ?1 WHERE reference = ?2 "
-        "RETURNING reference, digest, size_bytes, pulled_at, last_used, path");
+    auto q = conn.prepare(kTouchReference.c_str());
     q->bind(1, format_rfc3339_sortable(now()));
     q->bind(2, std::string(reference));
     return decode_one(*q);
@@ -210,11 +234,7 @@ std::optional<StoredImage> ImageStore::get(std::string_view reference) {
 std::optional<StoredImage> ImageStore::get_by_digest(std::string_view digest) {
   validate_digest(digest);
   return db_.write(image_name(digest), [&](Connection& conn) {
-    auto q = conn.prepare(
-        "UPDATE images SET last_used = ?1 WHERE reference = "
-        "(SELECT reference FROM images WHERE digest = ?2 ORDER BY last_used DESC, reference "
-        "LIMIT 1) "
-        "RETURNING reference, digest, size_bytes, pulled_at, last_used, path");
+    auto q = conn.prepare(kTouchDigest.c_str());
     q->bind(1, format_rfc3339_sortable(now()));
     q->bind(2, std::string(digest));
     return decode_one(*q);
@@ -233,11 +253,7 @@ std::vector<StoredImage> ImageStore::remove(std::string_view reference_or_digest
   auto removed = db_.write(image_name(target), [&](Connection& conn) {
     std::vector<StoredImage> images;
     {
-      auto q = conn.prepare(
-          by_digest ? "SELECT reference, digest, size_bytes, pulled_at, last_used, path "
-                      "FROM images WHERE digest = ? ORDER BY reference"
-                    : "SELECT reference, digest, size_bytes, pulled_at, last_used, path "
-                      "FROM images WHERE reference = ?");
+      auto q = conn.prepare(by_digest ? kSelectByDigest.c_str() : kSelectByReference.c_str());
       q->bind(1, target);
       images = decode_all(*q);
     }
@@ -258,9 +274,7 @@ std::vector<StoredImage> ImageStore::remove(std::string_view reference_or_digest
 
 std::vector<StoredImage> ImageStore::list() const {
   return db_.read("images", [&](Connection& conn) {
-    auto q = conn.prepare(
-        "SELECT reference, digest, size_bytes, pulled_at, last_used, path FROM images "
-        "ORDER BY reference");
+    auto q = conn.prepare(kSelectImages.c_str());
     return decode_all(*q);
   });
 }

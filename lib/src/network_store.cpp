@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "column_list.hpp"
 #include "database.hpp"
 #include "ipv4.hpp"
 #include "stored_row.hpp"
@@ -15,25 +16,52 @@ constexpr std::size_t kMaxEndpoints = 10'000;
 
 std::string network_name(std::string_view name) { return "network '" + std::string(name) + "'"; }
 
+// One definition per table: the SQL below, decode_*() and the binds all
+// follow these lists.
+constexpr detail::ColumnList kNetwork{"name",   "subnet",     "gateway", "driver",
+                                      "labels", "created_at", "policy"};
+constexpr detail::ColumnList kEndpoint{"network",    "box_id",      "box_name",
+                                       "ip_address", "mac_address", "aliases"};
+
+const std::string kNetworkColumns = kNetwork.list();
+const std::string kSelectNetwork = "SELECT " + kNetworkColumns + " FROM networks WHERE name = ?";
+const std::string kSelectNetworks = "SELECT " + kNetworkColumns + " FROM networks ORDER BY name";
+const std::string kUpsertNetwork = "INSERT INTO networks (" + kNetworkColumns + ") VALUES (" +
+                                   kNetwork.placeholders() + ") ON CONFLICT (name) DO UPDATE SET " +
+                                   kNetwork.set_from_excluded("name");
+
+const std::string kEndpointColumns = kEndpoint.list();
+const std::string kSelectEndpoints =
+    "SELECT " + kEndpointColumns + " FROM network_endpoints WHERE network = ? ORDER BY box_id";
+const std::string kSelectAllEndpoints =
+    "SELECT " + kEndpointColumns + " FROM network_endpoints ORDER BY network, box_id";
+const std::string kSelectEndpoint =
+    "SELECT " + kEndpointColumns + " FROM network_endpoints WHERE network = ? AND box_id = ?";
+const std::string kInsertEndpoint = "INSERT INTO network_endpoints (" + kEndpointColumns +
+                                    ") VALUES (" + kEndpoint.placeholders() + ")";
+
 // Rows → records (see stored_row.hpp for what is checked on the way).
 NetworkEndpoint decode_endpoint(const SQLite::Statement& statement, std::string_view network) {
+  constexpr auto& c = kEndpoint;
   detail::StoredRow row(statement, "network");
   row.named(network);
-  return {row.text(0), row.text(1), row.text(2), row.text(3),
-          row.json<std::vector<std::string>>(4, "aliases")};
+  return {row.text(c.at("box_id")), row.text(c.at("box_name")), row.text(c.at("ip_address")),
+          row.text(c.at("mac_address")),
+          row.json<std::vector<std::string>>(c.at("aliases"), "aliases")};
 }
 
 NetworkConfig decode_network(const SQLite::Statement& statement) {
+  constexpr auto& c = kNetwork;
   detail::StoredRow row(statement, "network");
   NetworkConfig n;
-  n.name = row.text(0);
+  n.name = row.text(c.at("name"));
   row.named(n.name);
-  n.subnet = row.text(1);
-  n.gateway = row.text(2);
-  n.driver = row.text(3);
-  n.labels = row.json<StringMap>(4, "labels");
-  n.created_at = row.text(5);
-  n.policy = row.json<NetworkPolicy>(6, "policy");
+  n.subnet = row.text(c.at("subnet"));
+  n.gateway = row.text(c.at("gateway"));
+  n.driver = row.text(c.at("driver"));
+  n.labels = row.json<StringMap>(c.at("labels"), "labels");
+  n.created_at = row.text(c.at("created_at"));
+  n.policy = row.json<NetworkPolicy>(c.at("policy"), "policy");
   return n;
 }
 
@@ -42,54 +70,42 @@ void add_endpoint(NetworkConfig& n, NetworkEndpoint e) {
   n.endpoints.emplace_hint(n.endpoints.end(), std::move(key), std::move(e));
 }
 
-// The columns decode_network() reads, in its order.
-#define A3S_SELECT_NETWORKS \
-  "SELECT name, subnet, gateway, driver, labels, created_at, policy FROM networks"
-
-constexpr const char* kSelectNetwork = A3S_SELECT_NETWORKS " WHERE name = ?";
-constexpr const char* kSelectEndpoints =
-    "SELECT box_id, box_name, ip_address, mac_address, aliases FROM network_endpoints "
-    "WHERE network = ? ORDER BY box_id";
-
 std::optional<NetworkConfig> load(Connection& conn, std::string_view name) {
-  auto row = conn.prepare(kSelectNetwork);
+  auto row = conn.prepare(kSelectNetwork.c_str());
   row->bind(1, std::string(name));
   if (!row->executeStep()) return std::nullopt;
   NetworkConfig network = decode_network(*row);
-  auto endpoints = conn.prepare(kSelectEndpoints);
+  auto endpoints = conn.prepare(kSelectEndpoints.c_str());
   endpoints->bind(1, std::string(name));
   while (endpoints->executeStep()) add_endpoint(network, decode_endpoint(*endpoints, name));
   return network;
 }
 
 void insert_endpoint(Connection& conn, std::string_view network, const NetworkEndpoint& e) {
-  auto insert = conn.prepare(
-      "INSERT INTO network_endpoints (network, box_id, box_name, ip_address, mac_address, "
-      "aliases) VALUES (?, ?, ?, ?, ?, ?)");
-  insert->bind(1, std::string(network));
-  insert->bind(2, e.box_id);
-  insert->bind(3, e.box_name);
-  insert->bind(4, e.ip_address);
-  insert->bind(5, e.mac_address);
-  insert->bind(6, json(e.aliases).dump());
+  constexpr auto& c = kEndpoint;
+  auto insert = conn.prepare(kInsertEndpoint.c_str());
+  insert->bind(c.param("network"), std::string(network));
+  insert->bind(c.param("box_id"), e.box_id);
+  insert->bind(c.param("box_name"), e.box_name);
+  insert->bind(c.param("ip_address"), e.ip_address);
+  insert->bind(c.param("mac_address"), e.mac_address);
+  insert->bind(c.param("aliases"), json(e.aliases).dump());
   insert->exec();
 }
 
-// Writes the networks row (insert or replace) and all its endpoints.
+// Writes the networks row (inserted, or replacing the one named n.name) and
+// all its endpoints.
 void store_network(Connection& conn, const NetworkConfig& n, bool replace) {
+  constexpr auto& c = kNetwork;
   const json j = to_json(n);
-  auto upsert = conn.prepare(
-      replace ? "UPDATE networks SET subnet = ?2, gateway = ?3, driver = ?4, labels = ?5, "
-                "created_at = ?6, policy = ?7 WHERE name = ?1"
-              : "INSERT INTO networks (name, subnet, gateway, driver, labels, created_at, policy) "
-                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-  upsert->bind(1, n.name);
-  upsert->bind(2, n.subnet);
-  upsert->bind(3, n.gateway);
-  upsert->bind(4, n.driver);
-  upsert->bind(5, j.at("labels").dump());
-  upsert->bind(6, n.created_at);
-  upsert->bind(7, j.at("policy").dump());
+  auto upsert = conn.prepare(kUpsertNetwork.c_str());
+  upsert->bind(c.param("name"), n.name);
+  upsert->bind(c.param("subnet"), n.subnet);
+  upsert->bind(c.param("gateway"), n.gateway);
+  upsert->bind(c.param("driver"), n.driver);
+  upsert->bind(c.param("labels"), j.at("labels").dump());
+  upsert->bind(c.param("created_at"), n.created_at);
+  upsert->bind(c.param("policy"), j.at("policy").dump());
   upsert->exec();
   if (replace) {
     auto clear = conn.prepare("DELETE FROM network_endpoints WHERE network = ?");
@@ -124,7 +140,25 @@ std::vector<std::string> clean_aliases(std::string_view network,
   return kept;
 }
 
+// The gateway 2.4.0 gives a subnet: its address as written + 1 (SPEC §4).
+// Empty for a subnet that does not parse, which validate() then reports.
+std::string derived_gateway(std::string_view subnet) {
+  try {
+    return detail::format_ipv4(detail::parse_subnet({}, subnet).gateway());
+  } catch (const Error&) {
+    return {};
+  }
+}
+
 }  // namespace
+
+bool subnet_has_host_bits(std::string_view subnet) {
+  try {
+    return detail::parse_subnet({}, subnet).has_host_bits();
+  } catch (const Error&) {
+    return false;
+  }
+}
 
 std::optional<NetworkConfig> NetworkStore::get(std::string_view name) const {
   validate_name("network name", name);
@@ -132,13 +166,15 @@ std::optional<NetworkConfig> NetworkStore::get(std::string_view name) const {
 }
 
 NetworkConfig NetworkStore::create(const NetworkConfig& config) {
-  validate(config);
-  return db_.write(network_name(config.name), [&](Connection& conn) {
-    if (exists(conn, config.name)) {
-      throw Error(ErrorCode::already_exists, network_name(config.name) + " already exists");
+  NetworkConfig network = config;
+  if (network.gateway.empty()) network.gateway = derived_gateway(network.subnet);
+  validate(network);
+  return db_.write(network_name(network.name), [&](Connection& conn) {
+    if (exists(conn, network.name)) {
+      throw Error(ErrorCode::already_exists, network_name(network.name) + " already exists");
     }
-    store_network(conn, config, /*replace=*/false);
-    return config;
+    store_network(conn, network, /*replace=*/false);
+    return network;
   });
 }
 
@@ -177,14 +213,13 @@ std::vector<NetworkConfig> NetworkStore::list() const {
     // Two ordered scans merged, rather than one endpoint query per network.
     std::vector<NetworkConfig> networks;
     networks.reserve(static_cast<std::size_t>(conn.scalar("SELECT count(*) FROM networks")));
-    auto rows = conn.prepare(A3S_SELECT_NETWORKS " ORDER BY name");
+    auto rows = conn.prepare(kSelectNetworks.c_str());
     while (rows->executeStep()) networks.push_back(decode_network(*rows));
-    auto endpoints = conn.prepare(
-        "SELECT box_id, box_name, ip_address, mac_address, aliases, network "
-        "FROM network_endpoints ORDER BY network, box_id");
+    auto endpoints = conn.prepare(kSelectAllEndpoints.c_str());
     auto record = networks.begin();
     while (endpoints->executeStep()) {
-      const std::string_view network = detail::StoredRow(*endpoints, "network").view(5);
+      const std::string_view network =
+          detail::StoredRow(*endpoints, "network").view(kEndpoint.at("network"));
       while (record != networks.end() && record->name < network) ++record;
       if (record == networks.end()) break;
       add_endpoint(*record, decode_endpoint(*endpoints, record->name));
@@ -263,9 +298,7 @@ NetworkEndpoint NetworkStore::disconnect(std::string_view network, std::string_v
   validate_identifier(network_name(network) + ": box ID", box_id);
   return db_.write(network_name(network), [&](Connection& conn) {
     if (!exists(conn, network)) throw not_found("network", network);
-    auto row = conn.prepare(
-        "SELECT box_id, box_name, ip_address, mac_address, aliases FROM network_endpoints "
-        "WHERE network = ? AND box_id = ?");
+    auto row = conn.prepare(kSelectEndpoint.c_str());
     row->bind(1, std::string(network));
     row->bind(2, std::string(box_id));
     if (!row->executeStep()) {

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "catalog_totals.hpp"
+#include "column_list.hpp"
 #include "database.hpp"
 #include "directory_change.hpp"
 #include "fault_injection.hpp"
@@ -24,33 +25,54 @@ using nlohmann::json;
 
 std::string snapshot_name(std::string_view id) { return "snapshot '" + std::string(id) + "'"; }
 
+// One definition of the snapshots columns: the SQL below, decode() and
+// insert() all follow it.
+constexpr detail::ColumnList kSnapshot{"id",           "name",         "source_box_id",
+                                       "image",        "vcpus",        "memory_mb",
+                                       "volumes",      "env",          "cmd",
+                                       "entrypoint",   "workdir",      "port_map",
+                                       "labels",       "network_mode", "rootfs_cache_key",
+                                       "size_bytes",   "created_at",   "description",
+                                       "image_config", "health_check", "healthcheck_disabled"};
+
+const std::string kSnapshotColumns = kSnapshot.list();
+const std::string kSelectSnapshot = "SELECT " + kSnapshotColumns + " FROM snapshots WHERE id = ?";
+const std::string kSelectSnapshots =
+    "SELECT " + kSnapshotColumns + " FROM snapshots ORDER BY created_at DESC, id";
+const std::string kInsertSnapshot =
+    "INSERT INTO snapshots (" + kSnapshotColumns + ") VALUES (" + kSnapshot.placeholders() + ")";
+const std::string kDeleteSnapshot =
+    "DELETE FROM snapshots WHERE id = ? RETURNING " + kSnapshotColumns;
+
 // Row → record (see stored_row.hpp for what is checked on the way).
 SnapshotMetadata decode(const SQLite::Statement& statement) {
   using Strings = std::vector<std::string>;
+  constexpr auto& c = kSnapshot;
   detail::StoredRow row(statement, "snapshot");
   SnapshotMetadata s;
-  s.id = row.text(0);
+  s.id = row.text(c.at("id"));
   row.named(s.id);
-  s.name = row.text(1);
-  s.source_box_id = row.text(2);
-  s.image = row.text(3);
-  s.vcpus = static_cast<std::uint32_t>(row.u64(4));  // CHECKed to fit in the schema
-  s.memory_mb = static_cast<std::uint32_t>(row.u64(5));
-  s.volumes = row.json<Strings>(6, "volumes");
-  s.env = row.json<StringMap>(7, "env");
-  s.cmd = row.json<Strings>(8, "cmd");
-  s.entrypoint = row.optional_json<Strings>(9, "entrypoint");
-  s.workdir = row.optional_text(10);
-  s.port_map = row.json<Strings>(11, "port_map");
-  s.labels = row.json<StringMap>(12, "labels");
-  s.network_mode = row.optional_text(13);
-  s.rootfs_cache_key = row.optional_text(14);
-  s.size_bytes = row.u64(15);
-  s.created_at = row.time(16, "created_at");
-  s.description = row.text(17);
-  s.image_config = row.optional_json<nlohmann::json>(18, "image_config");
-  s.health_check = row.optional_json<nlohmann::json>(19, "health_check");
-  s.healthcheck_disabled = row.u64(20) != 0;
+  s.name = row.text(c.at("name"));
+  s.source_box_id = row.text(c.at("source_box_id"));
+  s.image = row.text(c.at("image"));
+  // vcpus and memory_mb are CHECKed to fit in the schema.
+  s.vcpus = static_cast<std::uint32_t>(row.u64(c.at("vcpus")));
+  s.memory_mb = static_cast<std::uint32_t>(row.u64(c.at("memory_mb")));
+  s.volumes = row.json<Strings>(c.at("volumes"), "volumes");
+  s.env = row.json<StringMap>(c.at("env"), "env");
+  s.cmd = row.json<Strings>(c.at("cmd"), "cmd");
+  s.entrypoint = row.optional_json<Strings>(c.at("entrypoint"), "entrypoint");
+  s.workdir = row.optional_text(c.at("workdir"));
+  s.port_map = row.json<Strings>(c.at("port_map"), "port_map");
+  s.labels = row.json<StringMap>(c.at("labels"), "labels");
+  s.network_mode = row.optional_text(c.at("network_mode"));
+  s.rootfs_cache_key = row.optional_text(c.at("rootfs_cache_key"));
+  s.size_bytes = row.u64(c.at("size_bytes"));
+  s.created_at = row.time(c.at("created_at"), "created_at");
+  s.description = row.text(c.at("description"));
+  s.image_config = row.optional_json<nlohmann::json>(c.at("image_config"), "image_config");
+  s.health_check = row.optional_json<nlohmann::json>(c.at("health_check"), "health_check");
+  s.healthcheck_disabled = row.u64(c.at("healthcheck_disabled")) != 0;
   return s;
 }
 
@@ -63,32 +85,32 @@ void bind_optional(SQLite::Statement& s, int index, const std::optional<std::str
 }
 
 void insert(Connection& conn, const SnapshotMetadata& s) {
-  auto q = conn.prepare(
-      "INSERT INTO snapshots (id, name, source_box_id, image, vcpus, memory_mb, volumes, env, "
-      "cmd, entrypoint, workdir, port_map, labels, network_mode, rootfs_cache_key, size_bytes, "
-      "created_at, description, image_config, health_check, healthcheck_disabled) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  q->bind(1, s.id);
-  q->bind(2, s.name);
-  q->bind(3, s.source_box_id);
-  q->bind(4, s.image);
-  q->bind(5, static_cast<std::int64_t>(s.vcpus));
-  q->bind(6, static_cast<std::int64_t>(s.memory_mb));
-  q->bind(7, json(s.volumes).dump());
-  q->bind(8, json(s.env).dump());
-  q->bind(9, json(s.cmd).dump());
-  bind_optional(*q, 10, s.entrypoint ? std::optional(json(*s.entrypoint).dump()) : std::nullopt);
-  bind_optional(*q, 11, s.workdir);
-  q->bind(12, json(s.port_map).dump());
-  q->bind(13, json(s.labels).dump());
-  bind_optional(*q, 14, s.network_mode);
-  bind_optional(*q, 15, s.rootfs_cache_key);
-  q->bind(16, static_cast<std::int64_t>(s.size_bytes));
-  q->bind(17, format_rfc3339_sortable(s.created_at));
-  q->bind(18, s.description);
-  bind_optional(*q, 19, s.image_config ? std::optional(s.image_config->dump()) : std::nullopt);
-  bind_optional(*q, 20, s.health_check ? std::optional(s.health_check->dump()) : std::nullopt);
-  q->bind(21, s.healthcheck_disabled ? 1 : 0);
+  constexpr auto& c = kSnapshot;
+  auto q = conn.prepare(kInsertSnapshot.c_str());
+  q->bind(c.param("id"), s.id);
+  q->bind(c.param("name"), s.name);
+  q->bind(c.param("source_box_id"), s.source_box_id);
+  q->bind(c.param("image"), s.image);
+  q->bind(c.param("vcpus"), static_cast<std::int64_t>(s.vcpus));
+  q->bind(c.param("memory_mb"), static_cast<std::int64_t>(s.memory_mb));
+  q->bind(c.param("volumes"), json(s.volumes).dump());
+  q->bind(c.param("env"), json(s.env).dump());
+  q->bind(c.param("cmd"), json(s.cmd).dump());
+  bind_optional(*q, c.param("entrypoint"),
+                s.entrypoint ? std::optional(json(*s.entrypoint).dump()) : std::nullopt);
+  bind_optional(*q, c.param("workdir"), s.workdir);
+  q->bind(c.param("port_map"), json(s.port_map).dump());
+  q->bind(c.param("labels"), json(s.labels).dump());
+  bind_optional(*q, c.param("network_mode"), s.network_mode);
+  bind_optional(*q, c.param("rootfs_cache_key"), s.rootfs_cache_key);
+  q->bind(c.param("size_bytes"), static_cast<std::int64_t>(s.size_bytes));
+  q->bind(c.param("created_at"), format_rfc3339_sortable(s.created_at));
+  q->bind(c.param("description"), s.description);
+  bind_optional(*q, c.param("image_config"),
+                s.image_config ? std::optional(s.image_config->dump()) : std::nullopt);
+  bind_optional(*q, c.param("health_check"),
+                s.health_check ? std::optional(s.health_check->dump()) : std::nullopt);
+  q->bind(c.param("healthcheck_disabled"), s.healthcheck_disabled ? 1 : 0);
   q->exec();
 }
 
@@ -97,13 +119,6 @@ bool exists(Connection& conn, std::string_view id) {
   q->bind(1, std::string(id));
   return q->executeStep();
 }
-
-// The columns decode() reads, in its order.
-#define A3S_SNAPSHOT_COLUMNS                                                            \
-  "id, name, source_box_id, image, vcpus, memory_mb, volumes, env, cmd, entrypoint, "   \
-  "workdir, port_map, labels, network_mode, rootfs_cache_key, size_bytes, created_at, " \
-  "description, image_config, health_check, healthcheck_disabled"
-#define A3S_SELECT_SNAPSHOTS "SELECT " A3S_SNAPSHOT_COLUMNS " FROM snapshots"
 
 Error taken(std::string_view id) {
   return Error(ErrorCode::already_exists, snapshot_name(id) + " already exists");
@@ -194,7 +209,7 @@ SnapshotMetadata SnapshotStore::save(const SnapshotMetadata& metadata,
 std::optional<SnapshotMetadata> SnapshotStore::get(std::string_view id) const {
   validate_name("snapshot ID", id);
   return db_.read(snapshot_name(id), [&](Connection& conn) -> std::optional<SnapshotMetadata> {
-    auto q = conn.prepare(A3S_SELECT_SNAPSHOTS " WHERE id = ?");
+    auto q = conn.prepare(kSelectSnapshot.c_str());
     q->bind(1, std::string(id));
     if (!q->executeStep()) return std::nullopt;
     return decode(*q);
@@ -203,7 +218,7 @@ std::optional<SnapshotMetadata> SnapshotStore::get(std::string_view id) const {
 
 std::vector<SnapshotMetadata> SnapshotStore::list() const {
   return db_.read("snapshots", [&](Connection& conn) {
-    auto q = conn.prepare(A3S_SELECT_SNAPSHOTS " ORDER BY created_at DESC, id");
+    auto q = conn.prepare(kSelectSnapshots.c_str());
     std::vector<SnapshotMetadata> snapshots;
     while (q->executeStep()) snapshots.push_back(decode(*q));
     return snapshots;
@@ -216,7 +231,7 @@ std::optional<SnapshotMetadata> SnapshotStore::remove(std::string_view id) {
   auto removed =
       db_.write(snapshot_name(id), [&](Connection& conn) -> std::optional<SnapshotMetadata> {
         change.remove_after_commit({std::string(id)});
-        auto q = conn.prepare("DELETE FROM snapshots WHERE id = ? RETURNING " A3S_SNAPSHOT_COLUMNS);
+        auto q = conn.prepare(kDeleteSnapshot.c_str());
         q->bind(1, std::string(id));
         if (!q->executeStep()) {
           change.remove_after_commit({});

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "column_list.hpp"
 #include "database.hpp"
 #include "directory_change.hpp"
 #include "fault_injection.hpp"
@@ -28,26 +29,35 @@ std::string volume_name(std::string_view name) { return "volume '" + std::string
 // u64 sizes are stored as the int64 with the same bits (see 0001_initial.sql).
 std::int64_t to_column(std::uint64_t v) { return static_cast<std::int64_t>(v); }
 
+// One definition of the volumes columns: the SQL below, decode_volume() and
+// the binds all follow it.
+constexpr detail::ColumnList kVolume{"name",   "driver",     "mount_point",
+                                     "labels", "size_limit", "created_at"};
+
+const std::string kVolumeColumns = kVolume.list();
+const std::string kSelectVolume = "SELECT " + kVolumeColumns + " FROM volumes WHERE name = ?";
+const std::string kSelectVolumes = "SELECT " + kVolumeColumns + " FROM volumes ORDER BY name";
+const std::string kUpsertVolume = "INSERT INTO volumes (" + kVolumeColumns + ") VALUES (" +
+                                  kVolume.placeholders() + ") ON CONFLICT (name) DO UPDATE SET " +
+                                  kVolume.set_from_excluded("name");
+
 // Row → record (see stored_row.hpp for what is checked on the way).
 VolumeConfig decode_volume(const SQLite::Statement& statement) {
+  constexpr auto& c = kVolume;
   detail::StoredRow row(statement, "volume");
   VolumeConfig v;
-  v.name = row.text(0);
+  v.name = row.text(c.at("name"));
   row.named(v.name);
-  v.driver = row.text(1);
-  v.mount_point = row.text(2);
-  v.labels = row.json<StringMap>(3, "labels");
-  v.size_limit = row.u64(4);
-  v.created_at = row.text(5);
+  v.driver = row.text(c.at("driver"));
+  v.mount_point = row.text(c.at("mount_point"));
+  v.labels = row.json<StringMap>(c.at("labels"), "labels");
+  v.size_limit = row.u64(c.at("size_limit"));
+  v.created_at = row.text(c.at("created_at"));
   return v;
 }
 
-// The columns decode_volume() reads, in its order.
-#define A3S_SELECT_VOLUMES \
-  "SELECT name, driver, mount_point, labels, size_limit, created_at FROM volumes"
-
 std::optional<VolumeConfig> load(Connection& conn, std::string_view name) {
-  auto row = conn.prepare(A3S_SELECT_VOLUMES " WHERE name = ?");
+  auto row = conn.prepare(kSelectVolume.c_str());
   row->bind(1, std::string(name));
   if (!row->executeStep()) return std::nullopt;
   VolumeConfig volume = decode_volume(*row);
@@ -73,18 +83,17 @@ void add_user(Connection& conn, std::string_view volume, std::string_view box_id
   insert->exec();
 }
 
+// Writes the volumes row (inserted, or replacing the one named v.name) and
+// its users.
 void store_volume(Connection& conn, const VolumeConfig& v, bool replace) {
-  auto upsert = conn.prepare(
-      replace ? "UPDATE volumes SET driver = ?2, mount_point = ?3, labels = ?4, size_limit = ?5, "
-                "created_at = ?6 WHERE name = ?1"
-              : "INSERT INTO volumes (name, driver, mount_point, labels, size_limit, created_at) "
-                "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-  upsert->bind(1, v.name);
-  upsert->bind(2, v.driver);
-  upsert->bind(3, v.mount_point);
-  upsert->bind(4, json(v.labels).dump());
-  upsert->bind(5, to_column(v.size_limit));
-  upsert->bind(6, v.created_at);
+  constexpr auto& c = kVolume;
+  auto upsert = conn.prepare(kUpsertVolume.c_str());
+  upsert->bind(c.param("name"), v.name);
+  upsert->bind(c.param("driver"), v.driver);
+  upsert->bind(c.param("mount_point"), v.mount_point);
+  upsert->bind(c.param("labels"), json(v.labels).dump());
+  upsert->bind(c.param("size_limit"), to_column(v.size_limit));
+  upsert->bind(c.param("created_at"), v.created_at);
   upsert->exec();
   if (replace) {
     auto clear = conn.prepare("DELETE FROM volume_users WHERE volume = ?");
@@ -172,7 +181,7 @@ std::vector<VolumeConfig> VolumeStore::list() const {
   return db_.read("volumes", [&](Connection& conn) {
     std::vector<VolumeConfig> volumes;
     volumes.reserve(static_cast<std::size_t>(conn.scalar("SELECT count(*) FROM volumes")));
-    auto rows = conn.prepare(A3S_SELECT_VOLUMES " ORDER BY name");
+    auto rows = conn.prepare(kSelectVolumes.c_str());
     while (rows->executeStep()) volumes.push_back(decode_volume(*rows));
     auto users = conn.prepare("SELECT volume, box_id FROM volume_users ORDER BY volume, position");
     auto record = volumes.begin();

@@ -1,6 +1,6 @@
 // `a3s-store network ...` (SPEC §7).
-#include <charconv>
-#include <cstdint>
+#include <spdlog/spdlog.h>
+
 #include <memory>
 #include <optional>
 
@@ -10,30 +10,6 @@
 
 namespace a3s::cli {
 namespace {
-
-// network address + 1 for a well-formed "a.b.c.d/p" (p 0..32), else "" so
-// the library's subnet validation reports what is wrong with the CIDR.
-std::string gateway_for(std::string_view cidr) {
-  std::uint32_t address = 0;
-  const char* p = cidr.data();
-  const char* end = cidr.data() + cidr.size();
-  for (int octet = 0; octet < 4; ++octet) {
-    unsigned value = 0;
-    const auto [next, ec] = std::from_chars(p, end, value);
-    if (ec != std::errc{} || value > 255 || next == end || *next != (octet < 3 ? '.' : '/')) {
-      return {};
-    }
-    address = (address << 8) | value;
-    p = next + 1;
-  }
-  unsigned prefix = 0;
-  const auto [next, ec] = std::from_chars(p, end, prefix);
-  if (ec != std::errc{} || next != end || prefix > 32) return {};
-  const std::uint32_t mask = prefix == 0 ? 0 : ~std::uint32_t{0} << (32 - prefix);
-  const std::uint32_t gateway = (address & mask) + 1;
-  return std::to_string(gateway >> 24) + '.' + std::to_string((gateway >> 16) & 0xff) + '.' +
-         std::to_string((gateway >> 8) & 0xff) + '.' + std::to_string(gateway & 0xff);
-}
 
 store::NetworkConfig get_existing(store::Store& store, const std::string& name) {
   auto network = store.networks().get(name);
@@ -79,10 +55,15 @@ void add_network_commands(CLI::App& app, Context& ctx) {
     store::NetworkConfig config;
     config.name = args->name;
     config.subnet = args->subnet;
-    config.gateway = gateway_for(args->subnet);
     config.labels = to_label_map(args->labels);
     config.created_at = store::format_rfc3339(store::now());
-    const auto created = ctx.open_store()->networks().create(config);
+    const auto created = ctx.open_store()->networks().create(config);  // derives the gateway
+    if (store::subnet_has_host_bits(created.subnet)) {
+      spdlog::warn(
+          "subnet {} has host bits set: the gateway ({}) and the addresses connect hands out "
+          "count from the address as written, not from the network address",
+          created.subnet, created.gateway);
+    }
     emit(ctx, store::to_json(created),
          "created network " + created.name + " (" + created.subnet + ", gateway " +
              created.gateway + ")");

@@ -34,6 +34,12 @@ struct NetworkSummary {
   bool operator==(const NetworkSummary&) const = default;
 };
 
+// Whether `subnet` is a valid CIDR whose address has host bits set
+// ("10.88.0.5/24"). Such a subnet is kept as written, and its gateway and
+// the addresses connect() hands out count from that address, not from the
+// network address (SPEC §4). False for a CIDR create() would refuse.
+bool subnet_has_host_bits(std::string_view subnet);
+
 class NetworkStore {
  public:
   explicit NetworkStore(Database& db) : db_(db) {}
@@ -43,6 +49,8 @@ class NetworkStore {
   std::optional<NetworkConfig> get(std::string_view name) const;
 
   // Stores `config` (with any endpoints it carries) and returns it as stored.
+  // An empty gateway is derived as 2.4.0 does: the subnet's address as
+  // written + 1, host bits included ("10.88.0.5/24" gets 10.88.0.6).
   // Throws invalid_argument for a bad field (name, subnet, gateway, labels,
   // endpoints outside the subnet or sharing an IP), already_exists if the
   // name is taken.
