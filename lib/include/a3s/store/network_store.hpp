@@ -36,7 +36,9 @@ struct NetworkSummary {
 
 class NetworkStore {
  public:
-  explicit NetworkStore(Database& db) : db_(db) {}
+  // Handed out by Store::open (store.hpp), which alone makes one.
+  NetworkStore(const NetworkStore&) = delete;
+  NetworkStore& operator=(const NetworkStore&) = delete;
 
   // Returns the network named `name`, or nullopt.
   // Throws invalid_argument for an invalid name.
@@ -78,6 +80,9 @@ class NetworkStore {
   NetworkEndpoint disconnect(std::string_view network, std::string_view box_id);
 
  private:
+  friend class Store;
+  explicit NetworkStore(Database& db) : db_(db) {}
+
   Database& db_;
 };
 
