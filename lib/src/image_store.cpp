@@ -4,10 +4,13 @@
 #include <cerrno>
 #include <cstring>
 
+#include <nlohmann/json.hpp>
+
 #include "catalog_totals.hpp"
 #include "database.hpp"
 #include "directory_change.hpp"
 #include "fault_injection.hpp"
+#include "rfc3339.hpp"
 #include "stored_row.hpp"
 #include "tree_copy.hpp"
 

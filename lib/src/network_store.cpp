@@ -4,6 +4,7 @@
 
 #include "database.hpp"
 #include "ipv4.hpp"
+#include "record_json.hpp"
 #include "stored_row.hpp"
 
 namespace a3s::store {

@@ -7,10 +7,13 @@
 #include <cstring>
 #include <optional>
 
+#include <nlohmann/json.hpp>
+
 #include "catalog_totals.hpp"
 #include "database.hpp"
 #include "directory_change.hpp"
 #include "fault_injection.hpp"
+#include "rfc3339.hpp"
 #include "stored_row.hpp"
 #include "tree_copy.hpp"
 #include "unique_fd.hpp"
@@ -48,8 +51,8 @@ SnapshotMetadata decode(const SQLite::Statement& statement) {
   s.size_bytes = row.u64(15);
   s.created_at = row.time(16, "created_at");
   s.description = row.text(17);
-  s.image_config = row.optional_json<nlohmann::json>(18, "image_config");
-  s.health_check = row.optional_json<nlohmann::json>(19, "health_check");
+  s.image_config = row.optional_object_text(18, "image_config");
+  s.health_check = row.optional_object_text(19, "health_check");
   s.healthcheck_disabled = row.u64(20) != 0;
   return s;
 }
@@ -86,8 +89,8 @@ void insert(Connection& conn, const SnapshotMetadata& s) {
   q->bind(16, static_cast<std::int64_t>(s.size_bytes));
   q->bind(17, format_rfc3339_sortable(s.created_at));
   q->bind(18, s.description);
-  bind_optional(*q, 19, s.image_config ? std::optional(s.image_config->dump()) : std::nullopt);
-  bind_optional(*q, 20, s.health_check ? std::optional(s.health_check->dump()) : std::nullopt);
+  bind_optional(*q, 19, s.image_config);
+  bind_optional(*q, 20, s.health_check);
   q->bind(21, s.healthcheck_disabled ? 1 : 0);
   q->exec();
 }
