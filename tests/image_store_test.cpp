@@ -17,16 +17,16 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "a3s/store/error.hpp"
 #include "a3s/store/image_store.hpp"
 #include "a3s/store/records.hpp"
+#include "a3s/store/store.hpp"
 #include "database.hpp"
-#include "directory_change.hpp"
 #include "fault_injection.hpp"
 #include "home_check.hpp"
-#include "migration_engine.hpp"
 #include "store_assertions.hpp"
 #include "test_support.hpp"
 #include "totals_check.hpp"
@@ -46,22 +46,33 @@ const std::string kDigestA = digest_of('a');
 const std::string kDigestB = digest_of('b');
 const std::string kDigestC = digest_of('c');
 
-// A store on a fresh home, opened the way Store::open does (resolve, then
-// the schema), with the given cache cap (unset: A3S_IMAGE_CACHE_SIZE or the
-// default).
+// Only Store::open makes stores: no constructor is public, none copies.
+static_assert(!std::is_constructible_v<st::ImageStore, st::Database&, fs::path, std::uint64_t>);
+static_assert(!std::is_constructible_v<st::NetworkStore, st::Database&>);
+static_assert(!std::is_constructible_v<st::VolumeStore, st::Database&, fs::path>);
+static_assert(!std::is_constructible_v<st::SnapshotStore, st::Database&, fs::path>);
+static_assert(!std::is_copy_constructible_v<st::ImageStore> &&
+              !std::is_copy_constructible_v<st::NetworkStore> &&
+              !std::is_copy_constructible_v<st::VolumeStore> &&
+              !std::is_copy_constructible_v<st::SnapshotStore>);
+
+// A store on a fresh home with the given cache cap (unset:
+// A3S_IMAGE_CACHE_SIZE or the default), and a second connection pool on its
+// database for edits by hand.
 struct Home {
   TempDir tmp;
-  st::Options options;
+  std::unique_ptr<st::Store> store;
+  st::Options options;  // as the store resolved them
   std::unique_ptr<st::Database> db;
-  std::unique_ptr<st::ImageStore> images;
+  st::ImageStore* images = nullptr;
 
   explicit Home(std::optional<std::uint64_t> cap = std::nullopt) {
     st::Options o = a3s::test::options_for(tmp.path() / "home");
     o.image_cache_max_bytes = cap;
-    options = st::resolve(o);
+    store = st::Store::open(o);
+    options = store->options();
     db = std::make_unique<st::Database>(options);
-    st::detail::open_schema(*db, st::detail::embedded_migrations());
-    images = std::make_unique<st::ImageStore>(*db, options.home, *options.image_cache_max_bytes);
+    images = &store->images();
   }
 
   const fs::path& home() const { return options.home; }
@@ -627,16 +638,13 @@ TEST_CASE("4 processes putting and removing images of 2 shared digests stay cons
       {kDigestA, make_layout(sources.at(kDigestA), 20'000, 'a')},
       {kDigestB, make_layout(sources.at(kDigestB), 30'000, 'b')}};
   auto open = [&](auto&& body) {
-    const st::Options options = st::resolve(a3s::test::options_for(home));
-    st::Database db(options);
-    st::detail::open_schema(db, st::detail::embedded_migrations());
-    st::ImageStore images(db, options.home, *options.image_cache_max_bytes);
-    return body(db, images);
+    const auto store = st::Store::open(a3s::test::options_for(home));
+    return body(store->images());
   };
-  open([](st::Database&, st::ImageStore&) { return 0; });  // no Database lives across fork
+  open([](st::ImageStore&) { return 0; });  // no store lives across fork
 
   const auto codes = a3s::test::run_in_children(4, [&](int child) {
-    return open([&](st::Database&, st::ImageStore& images) {
+    return open([&](st::ImageStore& images) {
       // Another child may remove a digest, taking our references with it.
       auto remove = [&](const std::string& what) {
         try {
@@ -674,8 +682,7 @@ TEST_CASE("4 processes putting and removing images of 2 shared digests stay cons
   CHECK(a3s::test::home_problems(home).empty());
   for (const auto& problem : a3s::test::home_problems(home)) WARN(problem);
 
-  open([&](st::Database& db, st::ImageStore& images) {
-    st::detail::sweep_home(db, home);
+  open([&](st::ImageStore& images) {  // the open sweeps
     for (const auto& image : images.list()) {
       INFO(image.reference);
       CHECK(image.path == images.layout_of(image.digest).string());

@@ -14,6 +14,7 @@
 #include "a3s/store/store.hpp"
 #include "database.hpp"
 #include "migration_engine.hpp"
+#include "record_json.hpp"
 #include "test_support.hpp"
 #include "totals_check.hpp"
 

@@ -10,6 +10,8 @@
 #include "a3s/store/error.hpp"
 #include "a3s/store/records.hpp"
 #include "ipv4.hpp"
+#include "record_json.hpp"
+#include "rfc3339.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -253,18 +255,61 @@ TEST_CASE("schema v2 snapshot fields are kept verbatim", "[records]") {
   j["healthcheck_disabled"] = true;
   const auto s = store::snapshot_from_json(j);
   REQUIRE(s.image_config);
-  CHECK(*s.image_config == j["image_config"]);
+  CHECK(*s.image_config == j["image_config"].dump());  // the compact text
   REQUIRE(s.health_check);
-  CHECK(*s.health_check == j["health_check"]);
+  CHECK(*s.health_check == j["health_check"].dump());
   CHECK(s.healthcheck_disabled);
   const json encoded = store::to_json(s);
   CHECK(encoded["image_config"] == j["image_config"]);
   CHECK(encoded["health_check"] == j["health_check"]);
   CHECK(store::snapshot_from_json(encoded) == s);
+  CHECK(store::snapshot_from_json_text(store::to_json_text(s)) == s);
 
   j["image_config"] = json::array();
   CHECK_THAT(refusal([&] { store::snapshot_from_json(j); }),
              Contains("field 'image_config' must be an object"));
+
+  // Text set by hand is checked by validate() and encoded as its value.
+  auto by_hand = s;
+  by_hand.image_config = " {\"b\": [1, 2], \"a\": {}}\n";
+  CHECK_NOTHROW(store::validate(by_hand));
+  CHECK(store::to_json(by_hand)["image_config"] == json{{"a", json::object()}, {"b", {1, 2}}});
+  for (const char* bad : {"", "[]", "null", "{\"a\": 1", "{} {}", "\xef\xbb\xbf{}"}) {
+    by_hand.image_config = bad;
+    CAPTURE(bad);
+    CHECK_THAT(refusal([&] { store::validate(by_hand); }),
+               Contains("field 'image_config' must be the JSON text of an object"));
+    CHECK_THAT(refusal([&] { store::to_json_text(by_hand); }),
+               Contains("field 'image_config' must be the JSON text of an object"));
+  }
+  by_hand.image_config = R"({"a": "\u0000"})";
+  CHECK_THAT(refusal([&] { store::validate(by_hand); }),
+             Contains("field 'image_config' must not contain NUL"));
+  by_hand.image_config = "{" + std::string(1 << 20, ' ') + "}";
+  CHECK_THAT(refusal([&] { store::validate(by_hand); }),
+             Contains("field 'image_config' must be at most 1 MiB of JSON"));
+}
+
+TEST_CASE("the codec reads and writes JSON text", "[records]") {
+  const json network = valid_network();
+  const auto n = store::network_from_json_text(network.dump());
+  CHECK(n == store::network_from_json(network));
+  CHECK(json::parse(store::to_json_text(n)) == store::to_json(n));
+  CHECK(store::network_from_json_text(store::to_json_text(n)) == n);
+
+  const auto v = store::volume_from_json_text(valid_volume().dump());
+  CHECK(store::volume_from_json_text(store::to_json_text(v)) == v);
+  const auto i = store::image_from_json_text(valid_image().dump());
+  CHECK(store::image_from_json_text(store::to_json_text(i)) == i);
+  const auto e = store::endpoint_from_json_text(network["endpoints"]["box-a"].dump());
+  CHECK(store::endpoint_from_json_text(store::to_json_text(e)) == e);
+
+  CHECK_THAT(refusal([] { store::network_from_json_text(R"({"name": "dev",)"); }),
+             Contains("network: not valid JSON"));
+  CHECK_THAT(refusal([] { store::volume_from_json_text("{} x"); }),
+             Contains("volume: not valid JSON"));
+  CHECK_THAT(refusal([] { store::image_from_json_text("[]"); }),
+             Contains("image: must be a JSON object"));
 }
 
 TEST_CASE("unknown fields are ignored", "[records]") {
@@ -536,7 +581,7 @@ TEST_CASE("strings must be valid UTF-8 without NUL", "[records][names]") {
   CHECK_THAT(refusal([&] { store::validate(s); }),
              Contains("snapshot 'snap': field 'env[PATH]' must not contain NUL"));
   s = store::snapshot_from_json(valid_snapshot());
-  s.image_config = json{{"bad", "\xff"}};
+  s.image_config = "{\"bad\": \"\xff\"}";
   CHECK_THAT(refusal([&] { store::validate(s); }),
              Contains("field 'image_config' must be valid UTF-8"));
 }

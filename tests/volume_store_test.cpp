@@ -15,6 +15,7 @@
 #include "a3s/store/error.hpp"
 #include "a3s/store/records.hpp"
 #include "a3s/store/store.hpp"
+#include "record_json.hpp"
 #include "store_assertions.hpp"
 #include "test_support.hpp"
 

@@ -4,11 +4,14 @@
 #include <cerrno>
 #include <cstring>
 
+#include <nlohmann/json.hpp>
+
 #include "catalog_totals.hpp"
 #include "column_list.hpp"
 #include "database.hpp"
 #include "directory_change.hpp"
 #include "fault_injection.hpp"
+#include "rfc3339.hpp"
 #include "stored_row.hpp"
 #include "tree_copy.hpp"
 

@@ -5,6 +5,7 @@
 #include "column_list.hpp"
 #include "database.hpp"
 #include "ipv4.hpp"
+#include "record_json.hpp"
 #include "stored_row.hpp"
 
 namespace a3s::store {

@@ -1,6 +1,7 @@
 // The JSON codec of the records (SPEC §3): to_json and the *_from_json of
-// records.hpp. Decoding checks each value's shape; *_from_json then hand the
-// record to its validate() (record_validation.cpp).
+// record_json.hpp, and their text form of records.hpp. Decoding checks each
+// value's shape; *_from_json then hand the record to its validate()
+// (record_validation.cpp).
 #include <concepts>
 #include <cstdint>
 #include <limits>
@@ -75,10 +76,23 @@ void decode(const json& v, Timestamp& out, const Where& w) {
   out = *t;
 }
 
-// A JSON object kept verbatim.
-void decode(const json& v, json& out, const Where& w) {
+// image_config, health_check: a JSON object (or null), kept as its compact
+// text.
+struct ObjectText {
+  std::optional<std::string>& text;
+};
+
+void decode(const json& v, ObjectText& out, const Where& w) {
+  if (v.is_null()) {
+    out.text.reset();
+    return;
+  }
   if (!v.is_object()) w.fail("must be an object");
-  out = v;
+  try {
+    out.text = v.dump();
+  } catch (const json::type_error&) {  // a string of a value built in memory
+    w.fail("must be valid UTF-8");
+  }
 }
 
 template <class T>
@@ -174,6 +188,8 @@ void decode(const json& v, VolumeConfig& vol, const Where& w) {
 }
 
 void decode(const json& v, SnapshotMetadata& s, const Where& w) {
+  ObjectText image_config{s.image_config};
+  ObjectText health_check{s.health_check};
   Fields(v, w)
       .required("id", s.id)
       .required("name", s.name)
@@ -193,8 +209,8 @@ void decode(const json& v, SnapshotMetadata& s, const Where& w) {
       .optional("size_bytes", s.size_bytes)
       .optional("created_at", s.created_at)
       .optional("description", s.description)
-      .optional("image_config", s.image_config)
-      .optional("health_check", s.health_check)
+      .optional("image_config", image_config)
+      .optional("health_check", health_check)
       .optional("healthcheck_disabled", s.healthcheck_disabled);
 }
 
@@ -232,6 +248,27 @@ json encode(const NetworkPolicy& p) {
   return {{"isolation", p.isolation}, {"ingress", encode(p.ingress)}, {"egress", encode(p.egress)}};
 }
 
+// The value of image_config or health_check, for encoding.
+json object_of(const std::string& text, const SnapshotMetadata& s, const char* field) {
+  auto j = detail::parse_object(text);
+  if (!j) Where{label_of("snapshot", s.id), field}.fail("must be the JSON text of an object");
+  return std::move(*j);
+}
+
+// One JSON value from text; anything else is invalid_argument naming `kind`.
+json parsed(std::string_view text, std::string_view kind) {
+  try {
+    return json::parse(text);
+  } catch (const json::parse_error& e) {
+    detail::invalid(std::string(kind) + ": not valid JSON: " + e.what());
+  }
+}
+
+// Compact; never throws (validated records hold only valid UTF-8).
+std::string text_of(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 // endpoint_from_json's checks (record_validation.hpp); ADL finds the public
 // validate() of the other records.
 using detail::validate;
@@ -246,6 +283,14 @@ R decoded(const json& j, std::string_view kind, const char* name_field) {
 }
 
 }  // namespace
+
+std::optional<json> detail::parse_object(std::string_view text) {
+  const auto start = text.find_first_not_of(" \t\n\r");
+  if (start == std::string_view::npos || text[start] != '{') return std::nullopt;  // a BOM, say
+  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return std::nullopt;  // also a parse error (discarded)
+  return j;
+}
 
 void detail::decode(const json& v, NetworkPolicy& p, const Where& w) {
   Fields(v, w)
@@ -305,8 +350,8 @@ json to_json(const SnapshotMetadata& s) {
             {"created_at", format_rfc3339(s.created_at)},
             {"description", s.description},
             {"healthcheck_disabled", s.healthcheck_disabled}};
-  if (s.image_config) j["image_config"] = *s.image_config;
-  if (s.health_check) j["health_check"] = *s.health_check;
+  if (s.image_config) j["image_config"] = object_of(*s.image_config, s, "image_config");
+  if (s.health_check) j["health_check"] = object_of(*s.health_check, s, "health_check");
   return j;
 }
 
@@ -330,5 +375,27 @@ SnapshotMetadata snapshot_from_json(const json& j) {
   return decoded<SnapshotMetadata>(j, "snapshot", "id");
 }
 StoredImage image_from_json(const json& j) { return decoded<StoredImage>(j, "image", "reference"); }
+
+std::string to_json_text(const NetworkEndpoint& e) { return text_of(to_json(e)); }
+std::string to_json_text(const NetworkConfig& n) { return text_of(to_json(n)); }
+std::string to_json_text(const VolumeConfig& v) { return text_of(to_json(v)); }
+std::string to_json_text(const SnapshotMetadata& s) { return text_of(to_json(s)); }
+std::string to_json_text(const StoredImage& i) { return text_of(to_json(i)); }
+
+NetworkEndpoint endpoint_from_json_text(std::string_view text) {
+  return endpoint_from_json(parsed(text, "endpoint"));
+}
+NetworkConfig network_from_json_text(std::string_view text) {
+  return network_from_json(parsed(text, "network"));
+}
+VolumeConfig volume_from_json_text(std::string_view text) {
+  return volume_from_json(parsed(text, "volume"));
+}
+SnapshotMetadata snapshot_from_json_text(std::string_view text) {
+  return snapshot_from_json(parsed(text, "snapshot"));
+}
+StoredImage image_from_json_text(std::string_view text) {
+  return image_from_json(parsed(text, "image"));
+}
 
 }  // namespace a3s::store

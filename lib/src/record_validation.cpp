@@ -14,6 +14,7 @@
 
 #include "ipv4.hpp"
 #include "record_errors.hpp"
+#include "record_json.hpp"
 #include "utf8.hpp"
 
 namespace a3s::store {
@@ -282,8 +283,13 @@ void validate(const SnapshotMetadata& s) {
   for (const auto& [field, value] :
        {std::pair{"image_config", &s.image_config}, std::pair{"health_check", &s.health_check}}) {
     if (!*value) continue;
-    if (!(*value)->is_object()) (w / field).fail("must be an object");
-    check_json(w / field, **value);
+    const std::string& text = **value;
+    (w / field).check(text_problem(text));
+    // Whitespace in the text counts for nothing below, so it is bounded here.
+    if (text.size() > kMaxRecordBytes) (w / field).fail("must be at most 1 MiB of JSON");
+    const auto j = detail::parse_object(text);
+    if (!j) (w / field).fail("must be the JSON text of an object");
+    check_json(w / field, *j);
   }
   check_size(w, to_json(s));
 }

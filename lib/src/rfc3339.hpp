@@ -1,11 +1,21 @@
-// Parsing RFC 3339 timestamps without throwing, for callers that report a bad
-// one in their own words (the record codec, the stored-row reader). Internal.
+// The timestamp forms only the library needs: parsing without throwing, for
+// callers that report a bad one in their own words (the record codec, the
+// stored-row reader), and the form `time` columns are stored in. Internal.
 #pragma once
 
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "a3s/store/records.hpp"
+
+namespace a3s::store {
+
+// Fixed-width form (always 9 fraction digits) whose byte order equals time
+// order; this is how `time` fields are stored in the database.
+std::string format_rfc3339_sortable(Timestamp t);
+
+}  // namespace a3s::store
 
 namespace a3s::store::detail {
 

@@ -7,11 +7,14 @@
 #include <cstring>
 #include <optional>
 
+#include <nlohmann/json.hpp>
+
 #include "catalog_totals.hpp"
 #include "column_list.hpp"
 #include "database.hpp"
 #include "directory_change.hpp"
 #include "fault_injection.hpp"
+#include "rfc3339.hpp"
 #include "stored_row.hpp"
 #include "tree_copy.hpp"
 #include "unique_fd.hpp"
@@ -70,8 +73,8 @@ SnapshotMetadata decode(const SQLite::Statement& statement) {
   s.size_bytes = row.u64(c.at("size_bytes"));
   s.created_at = row.time(c.at("created_at"), "created_at");
   s.description = row.text(c.at("description"));
-  s.image_config = row.optional_json<nlohmann::json>(c.at("image_config"), "image_config");
-  s.health_check = row.optional_json<nlohmann::json>(c.at("health_check"), "health_check");
+  s.image_config = row.optional_object_text(c.at("image_config"), "image_config");
+  s.health_check = row.optional_object_text(c.at("health_check"), "health_check");
   s.healthcheck_disabled = row.u64(c.at("healthcheck_disabled")) != 0;
   return s;
 }
@@ -106,10 +109,8 @@ void insert(Connection& conn, const SnapshotMetadata& s) {
   q->bind(c.param("size_bytes"), static_cast<std::int64_t>(s.size_bytes));
   q->bind(c.param("created_at"), format_rfc3339_sortable(s.created_at));
   q->bind(c.param("description"), s.description);
-  bind_optional(*q, c.param("image_config"),
-                s.image_config ? std::optional(s.image_config->dump()) : std::nullopt);
-  bind_optional(*q, c.param("health_check"),
-                s.health_check ? std::optional(s.health_check->dump()) : std::nullopt);
+  bind_optional(*q, c.param("image_config"), s.image_config);
+  bind_optional(*q, c.param("health_check"), s.health_check);
   q->bind(c.param("healthcheck_disabled"), s.healthcheck_disabled ? 1 : 0);
   q->exec();
 }

@@ -74,9 +74,8 @@ void decode_stored(std::string_view json_text, NetworkPolicy& out, const StoredF
   }
 }
 
-void decode_stored(std::string_view json_text, json& out, const StoredField& field) {
-  out = parse_stored(json_text, field);
-  if (!out.is_object()) stored_corrupt(field, "does not hold a JSON object");
+void check_stored_object(std::string_view json_text, const StoredField& field) {
+  if (!parse_object(json_text)) stored_corrupt(field, "does not hold a JSON object");
 }
 
 void decode_stored_time(std::string_view text, Timestamp& out, const StoredField& field) {

@@ -35,8 +35,9 @@ void decode_stored(std::string_view json_text, StringMap& out, const StoredField
 void decode_stored(std::string_view json_text, std::vector<std::string>& out,
                    const StoredField& field);
 void decode_stored(std::string_view json_text, NetworkPolicy& out, const StoredField& field);
-// A JSON object kept verbatim (image_config, health_check).
-void decode_stored(std::string_view json_text, nlohmann::json& out, const StoredField& field);
+// Checks that the text is a JSON object (image_config, health_check, kept as
+// text).
+void check_stored_object(std::string_view json_text, const StoredField& field);
 // The fixed-width RFC 3339 text of a `time` column.
 void decode_stored_time(std::string_view text, Timestamp& out, const StoredField& field);
 
@@ -75,6 +76,13 @@ class StoredRow {
   std::optional<T> optional_json(int index, const char* column) const {
     if (is_null(index)) return std::nullopt;
     return json<T>(index, column);
+  }
+  // The text of a JSON object column as stored (see check_stored_object),
+  // NULL giving nullopt.
+  std::optional<std::string> optional_object_text(int index, const char* column) const {
+    if (is_null(index)) return std::nullopt;
+    check_stored_object(view(index), {kind_, name_, column});
+    return text(index);
   }
   std::optional<std::string> optional_text(int index) const {
     if (is_null(index)) return std::nullopt;

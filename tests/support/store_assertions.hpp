@@ -17,7 +17,7 @@ namespace a3s::test {
 // Prints a record as its JSON in Catch2 messages.
 template <class Record>
 struct RecordAsJson {
-  static std::string convert(const Record& r) { return store::to_json(r).dump(); }
+  static std::string convert(const Record& r) { return store::to_json_text(r); }
 };
 }  // namespace a3s::test
 

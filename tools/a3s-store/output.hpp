@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "context.hpp"
+#include "record_json.hpp"
 
 namespace a3s::cli {
 

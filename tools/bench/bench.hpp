@@ -21,6 +21,8 @@
 
 #include "a3s/store/options.hpp"
 #include "a3s/store/records.hpp"
+#include "record_json.hpp"
+#include "rfc3339.hpp"
 
 namespace bench {
 

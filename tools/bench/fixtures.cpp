@@ -151,8 +151,8 @@ void insert_rows(Db& db, const fs::path& home, const CatalogSpec& spec) {
       snap.bind_int(16, static_cast<std::int64_t>(s.size_bytes))
           .bind_copy(17, st::format_rfc3339_sortable(s.created_at))
           .bind_copy(18, s.description);
-      opt(snap, 19, s.image_config ? std::optional(s.image_config->dump()) : std::nullopt);
-      opt(snap, 20, s.health_check ? std::optional(s.health_check->dump()) : std::nullopt);
+      opt(snap, 19, s.image_config);
+      opt(snap, 20, s.health_check);
       snap.bind_int(21, s.healthcheck_disabled ? 1 : 0);
       snap.run();
     }

@@ -23,7 +23,9 @@ class Database;
 
 class ImageStore {
  public:
-  ImageStore(Database& db, std::filesystem::path home, std::uint64_t max_size_bytes);
+  // Handed out by Store::open (store.hpp), which alone makes one.
+  ImageStore(const ImageStore&) = delete;
+  ImageStore& operator=(const ImageStore&) = delete;
 
   // Records `reference` at `digest`, copying the layout at `source_dir` into
   // <home>/images/sha256/<hex> (as SnapshotStore::save copies) unless a row
@@ -72,6 +74,9 @@ class ImageStore {
   std::filesystem::path layout_of(std::string_view digest) const;
 
  private:
+  friend class Store;
+  ImageStore(Database& db, std::filesystem::path home, std::uint64_t max_size_bytes);
+
   Database& db_;
   std::filesystem::path home_;
   std::uint64_t max_size_bytes_;

@@ -42,7 +42,9 @@ bool subnet_has_host_bits(std::string_view subnet);
 
 class NetworkStore {
  public:
-  explicit NetworkStore(Database& db) : db_(db) {}
+  // Handed out by Store::open (store.hpp), which alone makes one.
+  NetworkStore(const NetworkStore&) = delete;
+  NetworkStore& operator=(const NetworkStore&) = delete;
 
   // Returns the network named `name`, or nullopt.
   // Throws invalid_argument for an invalid name.
@@ -86,6 +88,9 @@ class NetworkStore {
   NetworkEndpoint disconnect(std::string_view network, std::string_view box_id);
 
  private:
+  friend class Store;
+  explicit NetworkStore(Database& db) : db_(db) {}
+
   Database& db_;
 };
 

@@ -4,7 +4,7 @@
 //
 // Decoding throws Error(invalid_argument) naming the record and field
 // ("network 'dev': field 'subnet' is required"); encoding never throws for a
-// record that passed validation.
+// record that passed validation. Only the standard library is included here.
 #pragma once
 
 #include <chrono>
@@ -14,8 +14,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace a3s::store {
 
@@ -29,10 +27,6 @@ Timestamp parse_rfc3339(std::string_view text, std::string_view field);
 
 // Formats as UTC with a `Z` suffix and only the fraction digits needed.
 std::string format_rfc3339(Timestamp t);
-
-// Fixed-width form (always 9 fraction digits) whose byte order equals time
-// order; this is how `time` fields are stored in the database.
-std::string format_rfc3339_sortable(Timestamp t);
 
 // Returns the current time.
 Timestamp now();
@@ -106,9 +100,12 @@ struct SnapshotMetadata {
   std::uint64_t size_bytes = 0;
   Timestamp created_at{};  // default 1970-01-01T00:00:00Z
   std::string description;
-  // Schema version 2 fields: JSON objects kept verbatim, omitted when absent.
-  std::optional<nlohmann::json> image_config;
-  std::optional<nlohmann::json> health_check;
+  // Schema version 2 fields, omitted from the JSON when absent: the JSON text
+  // of one object (`{"Env":["PATH=/bin"]}`), which validate() checks. The
+  // store keeps the text byte for byte; decoding a record's JSON fills them
+  // with the object's compact form.
+  std::optional<std::string> image_config;
+  std::optional<std::string> health_check;
   bool healthcheck_disabled = false;
   bool operator==(const SnapshotMetadata&) const = default;
 };
@@ -123,20 +120,22 @@ struct StoredImage {
   bool operator==(const StoredImage&) const = default;
 };
 
-// JSON conversion. `*_from_json` validate everything SPEC §3/§4 says about
-// the record (types, ranges, required fields, names, limits) and throw
-// Error(invalid_argument) naming the field.
-nlohmann::json to_json(const NetworkEndpoint& e);
-nlohmann::json to_json(const NetworkConfig& n);
-nlohmann::json to_json(const VolumeConfig& v);
-nlohmann::json to_json(const SnapshotMetadata& s);
-nlohmann::json to_json(const StoredImage& i);
+// JSON conversion: each record as one line of JSON text, and back.
+// `*_from_json_text` refuse text that is not one JSON value, and validate
+// everything SPEC §3/§4 says about the record (types, ranges, required
+// fields, names, limits); either way they throw Error(invalid_argument)
+// naming the record and the field.
+std::string to_json_text(const NetworkEndpoint& e);
+std::string to_json_text(const NetworkConfig& n);
+std::string to_json_text(const VolumeConfig& v);
+std::string to_json_text(const SnapshotMetadata& s);
+std::string to_json_text(const StoredImage& i);
 
-NetworkEndpoint endpoint_from_json(const nlohmann::json& j);
-NetworkConfig network_from_json(const nlohmann::json& j);
-VolumeConfig volume_from_json(const nlohmann::json& j);
-SnapshotMetadata snapshot_from_json(const nlohmann::json& j);
-StoredImage image_from_json(const nlohmann::json& j);
+NetworkEndpoint endpoint_from_json_text(std::string_view text);
+NetworkConfig network_from_json_text(std::string_view text);
+VolumeConfig volume_from_json_text(std::string_view text);
+SnapshotMetadata snapshot_from_json_text(std::string_view text);
+StoredImage image_from_json_text(std::string_view text);
 
 // Input validation shared by the codec and the stores. Each throws
 // Error(invalid_argument) with a message naming `what` (e.g. "network name")

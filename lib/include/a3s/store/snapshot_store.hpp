@@ -26,7 +26,9 @@ class Database;
 
 class SnapshotStore {
  public:
-  SnapshotStore(Database& db, std::filesystem::path home);
+  // Handed out by Store::open (store.hpp), which alone makes one.
+  SnapshotStore(const SnapshotStore&) = delete;
+  SnapshotStore& operator=(const SnapshotStore&) = delete;
 
   // Copies the tree at `rootfs_source` (regular files with their contents,
   // permission bits and times, sparse files sparse, hard links as hard
@@ -71,6 +73,9 @@ class SnapshotStore {
   std::filesystem::path directory_of(std::string_view id) const;
 
  private:
+  friend class Store;
+  SnapshotStore(Database& db, std::filesystem::path home);
+
   Database& db_;
   std::filesystem::path home_;
 };

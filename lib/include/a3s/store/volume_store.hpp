@@ -25,9 +25,9 @@ class Database;
 
 class VolumeStore {
  public:
-  // Volumes live in <home>/volumes.
-  VolumeStore(Database& db, std::filesystem::path home)
-      : db_(db), home_(std::move(home)), volumes_dir_(home_ / "volumes") {}
+  // Handed out by Store::open (store.hpp), which alone makes one.
+  VolumeStore(const VolumeStore&) = delete;
+  VolumeStore& operator=(const VolumeStore&) = delete;
 
   // Returns the volume named `name`, or nullopt. Throws invalid_argument.
   std::optional<VolumeConfig> get(std::string_view name) const;
@@ -66,6 +66,11 @@ class VolumeStore {
   std::vector<std::string> prune();
 
  private:
+  friend class Store;
+  // Volumes live in <home>/volumes.
+  VolumeStore(Database& db, std::filesystem::path home)
+      : db_(db), home_(std::move(home)), volumes_dir_(home_ / "volumes") {}
+
   VolumeConfig create(const VolumeConfig& config, bool existing_ok);
 
   Database& db_;
