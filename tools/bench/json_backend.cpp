@@ -117,6 +117,15 @@ void save_catalog(const fs::path& path, const char* key, const std::map<std::str
   write_atomic(path, json{{key, std::move(all)}}.dump());
 }
 
+// The records of a catalog in name order.
+template <class R>
+std::vector<R> values_of(std::map<std::string, R> records) {
+  std::vector<R> out;
+  out.reserve(records.size());
+  for (auto& [name, record] : records) out.push_back(std::move(record));
+  return out;
+}
+
 class JsonBackend final : public Backend {
  public:
   explicit JsonBackend(fs::path home) : home_(std::move(home)) {}
@@ -163,11 +172,7 @@ class JsonBackend final : public Backend {
 
   std::vector<NetworkConfig> network_list() override {
     FileLock lock(lock_of(networks_path()), false);
-    auto networks = load_networks();
-    std::vector<NetworkConfig> out;
-    out.reserve(networks.size());
-    for (auto& [name, n] : networks) out.push_back(std::move(n));
-    return out;
+    return values_of(load_networks());
   }
 
   VolumeConfig volume_attach(const std::string& name, const std::string& box_id) override {
@@ -185,11 +190,7 @@ class JsonBackend final : public Backend {
 
   std::vector<VolumeConfig> volume_list() override {
     FileLock lock(lock_of(volumes_path()), false);
-    auto volumes = load_volumes();
-    std::vector<VolumeConfig> out;
-    out.reserve(volumes.size());
-    for (auto& [name, v] : volumes) out.push_back(std::move(v));
-    return out;
+    return values_of(load_volumes());
   }
 
   std::uint64_t snapshot_count() override { return scan_snapshots().size(); }
