@@ -32,14 +32,6 @@ constexpr const char* kSchemaMigrationsDdl = R"(CREATE TABLE IF NOT EXISTS schem
 
 constexpr const char* kEngine = "a3s-box-store " A3S_STORE_VERSION;
 
-int latest_of(const Migrations& migrations) {
-  return migrations.empty() ? 0 : migrations.back().version;
-}
-
-std::string db_name(const Database& db) {
-  return "database '" + db.options().db_path.string() + "'";
-}
-
 bool has_table(SQLite::Database& db, const char* name) {
   SQLite::Statement q(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?");
   q.bind(1, name);
@@ -49,23 +41,6 @@ bool has_table(SQLite::Database& db, const char* name) {
 
 int object_count(SQLite::Database& db) {
   return db.execAndGet("SELECT count(*) FROM sqlite_schema").getInt();
-}
-
-// Every applied migration must be one this build knows, with the same text.
-void check_applied(const std::vector<AppliedMigration>& applied, const Migrations& migrations,
-                   const std::string& what) {
-  for (const auto& a : applied) {
-    const auto known = std::find_if(migrations.begin(), migrations.end(),
-                                    [&](const auto& m) { return m.version == a.version; });
-    if (known == migrations.end()) continue;  // newer than this build: schema_too_new handles it
-    if (known->checksum != a.checksum || known->name != a.name) {
-      throw Error(ErrorCode::checksum_mismatch,
-                  what + ": migration " + a.name + " was applied with checksum " + a.checksum +
-                      " but this build's " + std::string(known->name) + " has checksum " +
-                      std::string(known->checksum) +
-                      " (a migration file was edited after release)");
-    }
-  }
 }
 
 struct SchemaState {
@@ -81,18 +56,12 @@ struct SchemaState {
 // Writes nothing. Throws schema_too_new, corrupt (not ours),
 // checksum_mismatch.
 SchemaState inspect(Database& db, const Migrations& migrations) {
-  const std::string what = db_name(db);
+  const std::string what = db_name(db.options());
   return db.read(what, [&](Connection& conn) {
     SQLite::Database& sql = conn.db();
     SchemaState state;
     state.current = user_version(sql);
-    const int latest = latest_of(migrations);
-    if (state.current > latest) {
-      throw Error(ErrorCode::schema_too_new,
-                  what + " has schema version " + std::to_string(state.current) +
-                      ", newer than version " + std::to_string(latest) +
-                      ", the latest this build knows; upgrade a3s-box-store to open it");
-    }
+    check_not_too_new(state.current, migrations, what);
     const bool tracked = has_table(sql, "schema_migrations");
     state.fresh = state.current == 0 && object_count(sql) == 0;
     if (!state.fresh && !tracked) {
@@ -163,16 +132,13 @@ std::string backup_path(const fs::path& db_path, int from, int to) {
          std::to_string(unix_time);
 }
 
-// A consistent copy of the last committed state, taken through a second
-// connection while the caller holds the write lock (WAL readers are not
-// blocked by the writer), so no other process can migrate in between.
+// A consistent copy of the last committed state, taken while the caller
+// holds the write lock (copy_database reads through a connection of its
+// own), so no other process can migrate in between.
 void write_backup(const Options& options, const std::string& path) {
   std::error_code ignored;
   fs::remove(path, ignored);  // a retried transaction may have left one
-  Connection reader(options.db_path, options, /*read_only=*/true);
-  SQLite::Statement vacuum(reader.db(), "VACUUM INTO ?");
-  vacuum.bind(1, path);
-  vacuum.exec();
+  copy_database(options, path);
   spdlog::info("backed up '{}' to '{}'", options.db_path.string(), path);
 }
 
@@ -186,7 +152,7 @@ void check_foreign_keys(SQLite::Database& sql, const EmbeddedMigration& m) {
 }
 
 void apply(Database& db, const EmbeddedMigration& m, int target, bool backup_first) {
-  const std::string what = db_name(db);
+  const std::string what = db_name(db.options());
   db.write(what + ": migration " + std::string(m.name), [&](Connection& conn) {
     SQLite::Database& sql = conn.db();
     const int current = user_version(sql);
@@ -221,7 +187,7 @@ void apply(Database& db, const EmbeddedMigration& m, int target, bool backup_fir
 // upgraded the database since `prepare`; an existing database (version 1 or
 // more when the lock was taken) is backed up before its first migration.
 void upgrade(Database& db, const Migrations& migrations, int target) {
-  const UpgradeLock lock(db.options(), db_name(db));
+  const UpgradeLock lock(db.options(), db_name(db.options()));
   const SchemaState state = inspect(db, migrations);
   bool backup_first = !state.fresh && state.current > 0;
   for (const auto& m : migrations) {
@@ -233,6 +199,47 @@ void upgrade(Database& db, const Migrations& migrations, int target) {
 }
 
 }  // namespace
+
+int latest_version(const Migrations& migrations) {
+  return migrations.empty() ? 0 : migrations.back().version;
+}
+
+std::string db_name(const Options& options) {
+  return "database '" + options.db_path.string() + "'";
+}
+
+void check_not_too_new(int current, const Migrations& migrations, const std::string& what) {
+  const int latest = latest_version(migrations);
+  if (current > latest) {
+    throw Error(ErrorCode::schema_too_new,
+                what + " has schema version " + std::to_string(current) + ", newer than version " +
+                    std::to_string(latest) +
+                    ", the latest this build knows; upgrade a3s-box-store to open it");
+  }
+}
+
+void check_applied(const std::vector<AppliedMigration>& applied, const Migrations& migrations,
+                   const std::string& what) {
+  for (const auto& a : applied) {
+    const auto known = std::find_if(migrations.begin(), migrations.end(),
+                                    [&](const auto& m) { return m.version == a.version; });
+    if (known == migrations.end()) continue;
+    if (known->checksum != a.checksum || known->name != a.name) {
+      throw Error(ErrorCode::checksum_mismatch,
+                  what + ": migration " + a.name + " was applied with checksum " + a.checksum +
+                      " but this build's " + std::string(known->name) + " has checksum " +
+                      std::string(known->checksum) +
+                      " (a migration file was edited after release)");
+    }
+  }
+}
+
+void copy_database(const Options& options, const fs::path& path) {
+  Connection reader(options.db_path, options, /*read_only=*/true);
+  SQLite::Statement vacuum(reader.db(), "VACUUM INTO ?");
+  vacuum.bind(1, path.string());
+  vacuum.exec();
+}
 
 int user_version(SQLite::Database& db) { return db.execAndGet("PRAGMA user_version").getInt(); }
 
@@ -256,11 +263,11 @@ std::vector<AppliedMigration> applied_migrations(SQLite::Database& db) {
 
 void open_schema(Database& db, const Migrations& migrations) {
   const SchemaState state = prepare(db, migrations);
-  const int latest = latest_of(migrations);
+  const int latest = latest_version(migrations);
   if (state.current >= latest) return;
   if (!state.fresh && !db.options().auto_migrate) {
     throw Error(ErrorCode::schema_outdated,
-                db_name(db) + " has schema version " + std::to_string(state.current) +
+                db_name(db.options()) + " has schema version " + std::to_string(state.current) +
                     ", this build needs version " + std::to_string(latest) +
                     "; run 'a3s-store migrate up' (or open it with auto-migrate on)");
   }
@@ -268,7 +275,7 @@ void open_schema(Database& db, const Migrations& migrations) {
 }
 
 void check_target(const Migrations& migrations, int target) {
-  const int latest = latest_of(migrations);
+  const int latest = latest_version(migrations);
   if (target < 1 || target > latest) {
     throw Error(ErrorCode::invalid_argument, "unknown schema version " + std::to_string(target) +
                                                  " (this build knows 1.." + std::to_string(latest) +
@@ -281,7 +288,8 @@ void migrate(Database& db, const Migrations& migrations, int target) {
   const SchemaState state = prepare(db, migrations);
   if (state.current > target) {
     throw Error(ErrorCode::invalid_argument,
-                db_name(db) + " is already at schema version " + std::to_string(state.current) +
+                db_name(db.options()) + " is already at schema version " +
+                    std::to_string(state.current) +
                     "; migrations only go forward, not to version " + std::to_string(target));
   }
   upgrade(db, migrations, target);

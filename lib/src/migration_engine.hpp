@@ -40,6 +40,27 @@ void migrate(Database& db, const Migrations& migrations, int target);
 // Throws invalid_argument unless `target` is a version of `migrations`.
 void check_target(const Migrations& migrations, int target);
 
+// The newest version of `migrations`, 0 when there are none.
+int latest_version(const Migrations& migrations);
+
+// How every schema error names the database: "database '<db_path>'".
+std::string db_name(const Options& options);
+
+// Throws schema_too_new, naming both versions, when `current` is newer than
+// every version of `migrations`. `what` names the database.
+void check_not_too_new(int current, const Migrations& migrations, const std::string& what);
+
+// Throws checksum_mismatch unless every applied migration that `migrations`
+// knows was applied with that migration's name and checksum (an applied
+// version this build does not know is left to check_not_too_new).
+void check_applied(const std::vector<AppliedMigration>& applied, const Migrations& migrations,
+                   const std::string& what);
+
+// Writes a consistent copy of the database's last committed state to `path`
+// (VACUUM INTO, which fails if `path` exists) through a read-only connection
+// of its own, so a write transaction the caller holds does not block it.
+void copy_database(const Options& options, const std::filesystem::path& path);
+
 // The schema version (PRAGMA user_version) and the schema_migrations rows.
 int user_version(SQLite::Database& db);
 std::vector<AppliedMigration> applied_migrations(SQLite::Database& db);

@@ -16,12 +16,10 @@ namespace {
 
 const detail::Migrations& embedded() { return detail::embedded_migrations(); }
 
+using detail::db_name;
+
 MigrationInfo info_of(const detail::EmbeddedMigration& m) {
   return {m.version, std::string(m.name), std::string(m.checksum)};
-}
-
-std::string db_name(const Options& options) {
-  return "database '" + options.db_path.string() + "'";
 }
 
 MigrationStatus read_status(const Options& options) {
@@ -66,7 +64,7 @@ class ScratchDir {
 
 Migrator::Migrator(Options options) : options_(resolve(std::move(options))) {}
 
-int Migrator::latest_version() { return embedded().empty() ? 0 : embedded().back().version; }
+int Migrator::latest_version() { return detail::latest_version(embedded()); }
 
 std::vector<MigrationInfo> Migrator::known_migrations() {
   std::vector<MigrationInfo> known;
@@ -88,12 +86,7 @@ MigrationStatus Migrator::up(std::optional<int> to, bool dry_run) {
     ScratchDir scratch;
     Options copy = options_;
     copy.db_path = scratch.path() / "box.db";
-    if (fs::exists(options_.db_path)) {
-      Connection source(options_.db_path, options_, /*read_only=*/true);
-      SQLite::Statement vacuum(source.db(), "VACUUM INTO ?");
-      vacuum.bind(1, copy.db_path.string());
-      vacuum.exec();
-    }
+    if (fs::exists(options_.db_path)) detail::copy_database(options_, copy.db_path);
     {
       Database db(copy);
       detail::migrate(db, embedded(), target);
@@ -116,26 +109,17 @@ void Migrator::verify() const {
     Connection conn(options_.db_path, options_, /*read_only=*/true);
     const int current = detail::user_version(conn.db());
     const int latest = latest_version();
-    if (current > latest) {
-      throw Error(ErrorCode::schema_too_new, db_name(options_) + " has schema version " +
-                                                 std::to_string(current) + ", newer than version " +
-                                                 std::to_string(latest) + " of this build");
-    }
+    detail::check_not_too_new(current, embedded(), db_name(options_));
     const auto applied = detail::applied_migrations(conn.db());
+    detail::check_applied(applied, embedded(), db_name(options_));
     for (const auto& m : embedded()) {
       if (m.version > current) break;
-      const auto found = std::find_if(applied.begin(), applied.end(),
-                                      [&](const auto& a) { return a.version == m.version; });
-      if (found == applied.end()) {
+      const bool recorded = std::any_of(applied.begin(), applied.end(),
+                                        [&](const auto& a) { return a.version == m.version; });
+      if (!recorded) {
         throw Error(ErrorCode::corrupt, db_name(options_) + " is at version " +
                                             std::to_string(current) + " but has no record of " +
                                             std::string(m.name));
-      }
-      if (found->checksum != m.checksum) {
-        throw Error(ErrorCode::checksum_mismatch, db_name(options_) + ": migration " + found->name +
-                                                      " was applied with checksum " +
-                                                      found->checksum + ", the embedded file has " +
-                                                      std::string(m.checksum));
       }
     }
     const std::string live = detail::dump_schema(conn.db());

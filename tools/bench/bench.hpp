@@ -128,24 +128,6 @@ class TempDir {
   fs::path path_;
 };
 
-// IPv4 arithmetic shared by json-file and sqlite-raw (the engine has its own).
-std::optional<std::uint32_t> parse_ipv4(std::string_view text);
-std::string format_ipv4(std::uint32_t ip);
-std::string mac_for(std::uint32_t ip);
-struct Subnet {
-  std::uint32_t network = 0;
-  int prefix = 0;
-  std::uint32_t first_host() const { return network + 2; }
-  std::uint32_t broadcast() const {
-    return network | (prefix == 0 ? ~std::uint32_t{0} : ~(~std::uint32_t{0} << (32 - prefix)));
-  }
-};
-Subnet parse_subnet(std::string_view cidr);
-// The lowest free address from network+2 to broadcast-1, given the taken
-// ones and the gateway; nullopt when the subnet is full.
-std::optional<std::uint32_t> lowest_free(const Subnet& subnet, std::vector<std::uint32_t> used,
-                                         std::optional<std::uint32_t> gateway);
-
 // splitmix64: a tiny deterministic generator for picking targets.
 class Rng {
  public:

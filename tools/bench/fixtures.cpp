@@ -15,6 +15,8 @@
 
 #include "a3s/store/store.hpp"
 #include "bench.hpp"
+#include "ipv4.hpp"
+#include "rows.hpp"
 #include "sqlite_util.hpp"
 
 #ifndef A3S_SOURCE_ROOT
@@ -65,39 +67,15 @@ void write_text(const fs::path& path, const std::string& text) {
   if (!out.flush()) throw std::runtime_error("cannot write " + path.string());
 }
 
-// Row encodings identical to what the engine's stores write.
+// The rows the engine's stores write, JSON columns by the library's codec.
 void insert_rows(Db& db, const fs::path& home, const CatalogSpec& spec) {
   db.exec("PRAGMA synchronous = OFF");
   db.exec("BEGIN IMMEDIATE");
   {
-    Stmt net(db,
-             "INSERT INTO networks (name, subnet, gateway, driver, labels, created_at, policy) "
-             "VALUES (?, ?, ?, ?, ?, ?, ?)");
-    Stmt ep(db,
-            "INSERT INTO network_endpoints (network, box_id, box_name, ip_address, mac_address, "
-            "aliases) VALUES (?, ?, ?, ?, ?, ?)");
-    const auto add_network = [&](const NetworkConfig& n) {
-      const json j = st::to_json(n);
-      net.bind_copy(1, n.name)
-          .bind_copy(2, n.subnet)
-          .bind_copy(3, n.gateway)
-          .bind_copy(4, n.driver)
-          .bind_copy(5, j.at("labels").dump())
-          .bind_copy(6, n.created_at)
-          .bind_copy(7, j.at("policy").dump());
-      net.run();
-      for (const auto& [box_id, e] : n.endpoints) {
-        ep.bind_copy(1, n.name)
-            .bind_copy(2, e.box_id)
-            .bind_copy(3, e.box_name)
-            .bind_copy(4, e.ip_address)
-            .bind_copy(5, e.mac_address)
-            .bind_copy(6, json(e.aliases).dump());
-        ep.run();
-      }
-    };
-    for (std::size_t i = 0; i < spec.networks; ++i) add_network(make_network(i));
-    if (spec.shared_network) add_network(make_shared_network());
+    Stmt net(db, kInsertNetwork);
+    Stmt ep(db, kInsertEndpoint);
+    for (std::size_t i = 0; i < spec.networks; ++i) insert_network(net, ep, make_network(i));
+    if (spec.shared_network) insert_network(net, ep, make_shared_network());
 
     Stmt vol(db,
              "INSERT INTO volumes (name, driver, mount_point, labels, size_limit, created_at) "
@@ -105,12 +83,9 @@ void insert_rows(Db& db, const fs::path& home, const CatalogSpec& spec) {
     Stmt user(db, "INSERT INTO volume_users (volume, box_id, position) VALUES (?, ?, ?)");
     for (std::size_t i = 0; i < spec.volumes; ++i) {
       const VolumeConfig v = make_volume(i, home);
-      vol.bind_copy(1, v.name)
-          .bind_copy(2, v.driver)
-          .bind_copy(3, v.mount_point)
-          .bind_copy(4, json(v.labels).dump())
-          .bind_int(5, static_cast<std::int64_t>(v.size_limit))
-          .bind_copy(6, v.created_at);
+      vol.bind_copy(1, v.name).bind_copy(2, v.driver).bind_copy(3, v.mount_point);
+      bind_json(vol, 4, st::to_json(v), "labels");
+      vol.bind_int(5, static_cast<std::int64_t>(v.size_limit)).bind_copy(6, v.created_at);
       vol.run();
       std::int64_t position = 0;
       for (const auto& box : v.in_use_by) {
@@ -134,18 +109,20 @@ void insert_rows(Db& db, const fs::path& home, const CatalogSpec& spec) {
     };
     for (std::size_t i = 0; i < spec.snapshots; ++i) {
       const SnapshotMetadata s = make_snapshot(i);
+      const json j = st::to_json(s);
       snap.bind_copy(1, s.id)
           .bind_copy(2, s.name)
           .bind_copy(3, s.source_box_id)
           .bind_copy(4, s.image)
           .bind_int(5, s.vcpus)
-          .bind_int(6, s.memory_mb)
-          .bind_copy(7, json(s.volumes).dump())
-          .bind_copy(8, json(s.env).dump())
-          .bind_copy(9, json(s.cmd).dump());
-      opt(snap, 10, s.entrypoint ? std::optional(json(*s.entrypoint).dump()) : std::nullopt);
+          .bind_int(6, s.memory_mb);
+      bind_json(snap, 7, j, "volumes");
+      bind_json(snap, 8, j, "env");
+      bind_json(snap, 9, j, "cmd");
+      bind_json(snap, 10, j, "entrypoint");
       opt(snap, 11, s.workdir);
-      snap.bind_copy(12, json(s.port_map).dump()).bind_copy(13, json(s.labels).dump());
+      bind_json(snap, 12, j, "port_map");
+      bind_json(snap, 13, j, "labels");
       opt(snap, 14, s.network_mode);
       opt(snap, 15, s.rootfs_cache_key);
       snap.bind_int(16, static_cast<std::int64_t>(s.size_bytes))
@@ -251,9 +228,9 @@ NetworkConfig make_network(std::size_t i) {
     NetworkEndpoint e;
     e.box_id = padded("box-", i) + (k == 0 ? "-a" : "-b");
     e.box_name = k == 0 ? "web" : "db";
-    const std::uint32_t ip = *parse_ipv4(prefix + std::to_string(2 + k));
-    e.ip_address = format_ipv4(ip);
-    e.mac_address = mac_for(ip);
+    const std::uint32_t ip = *st::detail::parse_ipv4(prefix + std::to_string(2 + k));
+    e.ip_address = st::detail::format_ipv4(ip);
+    e.mac_address = st::detail::mac_for(ip);
     if (k == 0) e.aliases = {"frontend"};
     n.endpoints.emplace(e.box_id, e);
   }
@@ -385,66 +362,6 @@ TempDir::TempDir(const std::string& tag) {
 TempDir::~TempDir() {
   std::error_code ec;
   fs::remove_all(path_, ec);
-}
-
-std::optional<std::uint32_t> parse_ipv4(std::string_view text) {
-  std::uint32_t ip = 0;
-  std::size_t pos = 0;
-  for (int octet = 0; octet < 4; ++octet) {
-    if (octet > 0) {
-      if (pos >= text.size() || text[pos] != '.') return std::nullopt;
-      ++pos;
-    }
-    unsigned value = 0;
-    std::size_t digits = 0;
-    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9' && digits < 3) {
-      value = value * 10 + static_cast<unsigned>(text[pos] - '0');
-      ++pos;
-      ++digits;
-    }
-    if (digits == 0 || value > 255) return std::nullopt;
-    ip = (ip << 8) | value;
-  }
-  if (pos != text.size()) return std::nullopt;
-  return ip;
-}
-
-std::string format_ipv4(std::uint32_t ip) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff,
-                ip & 0xff);
-  return buf;
-}
-
-std::string mac_for(std::uint32_t ip) {
-  char buf[18];
-  std::snprintf(buf, sizeof buf, "02:42:%02x:%02x:%02x:%02x", ip >> 24, (ip >> 16) & 0xff,
-                (ip >> 8) & 0xff, ip & 0xff);
-  return buf;
-}
-
-Subnet parse_subnet(std::string_view cidr) {
-  const auto slash = cidr.find('/');
-  if (slash == std::string_view::npos) throw std::runtime_error("bad subnet");
-  const auto ip = parse_ipv4(cidr.substr(0, slash));
-  const int prefix = std::atoi(std::string(cidr.substr(slash + 1)).c_str());
-  if (!ip || prefix < 1 || prefix > 30) throw std::runtime_error("bad subnet");
-  const std::uint32_t mask = ~std::uint32_t{0} << (32 - prefix);
-  return Subnet{*ip & mask, prefix};
-}
-
-std::optional<std::uint32_t> lowest_free(const Subnet& subnet, std::vector<std::uint32_t> used,
-                                         std::optional<std::uint32_t> gateway) {
-  if (gateway) used.push_back(*gateway);
-  std::sort(used.begin(), used.end());
-  std::uint32_t candidate = subnet.first_host();
-  for (std::uint32_t ip : used) {
-    if (ip < candidate) continue;
-    if (ip > candidate) break;
-    ++candidate;
-  }
-  if (candidate >= subnet.broadcast()) return std::nullopt;
-  return candidate;
 }
 
 }  // namespace bench

@@ -60,6 +60,18 @@ std::string ratio(double num, double den) {
   return buf;
 }
 
+// The ops measured between `start` and `end`, one latency each (sorted in
+// place for the p99).
+Result result_of(std::vector<std::uint64_t>& latencies, Clock::time_point start,
+                 Clock::time_point end) {
+  Result r;
+  r.ops = latencies.size();
+  r.ns_per_op =
+      r.ops ? static_cast<double>(ns_between(start, end)) / static_cast<double>(r.ops) : 0;
+  r.p99_ns = p99_of(latencies);
+  return r;
+}
+
 }  // namespace
 
 std::string format_ns(double ns) {
@@ -90,12 +102,7 @@ Result measure(const Limits& limits, const std::function<void(std::size_t)>& op)
     latencies.push_back(ns_between(t0, last));
     if (last - start >= limits.max_time) break;
   }
-  Result r;
-  r.ops = latencies.size();
-  r.ns_per_op =
-      r.ops ? static_cast<double>(ns_between(start, last)) / static_cast<double>(r.ops) : 0;
-  r.p99_ns = p99_of(latencies);
-  return r;
+  return result_of(latencies, start, last);
 }
 
 Result measure_threads(Backend& base, int threads, const Limits& limits,
@@ -149,12 +156,7 @@ Result measure_threads(Backend& base, int threads, const Limits& limits,
     all.insert(all.end(), latencies[k].begin(), latencies[k].end());
     end = std::max(end, ends[k]);
   }
-  Result r;
-  r.ops = all.size();
-  r.ns_per_op =
-      r.ops ? static_cast<double>(ns_between(start, end)) / static_cast<double>(r.ops) : 0;
-  r.p99_ns = p99_of(all);
-  return r;
+  return result_of(all, start, end);
 }
 
 const Row* find_row(const std::vector<Row>& rows, const std::string& op, const std::string& impl,

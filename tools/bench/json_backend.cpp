@@ -6,8 +6,9 @@
 // library's *_from_json codecs, as serde decodes the whole map), changes it,
 // writes a temp file, fsyncs it and renames it over the catalog. A read takes
 // a shared flock and parses the whole file. Snapshot count/total_size scan
-// every snapshots/<id>/metadata.json. There is no fdatasync/"normal" mode:
-// the runtime always fsyncs, so rows are reported with durability "fsync".
+// every snapshots/<id>/metadata.json. connect takes the library's IPAM
+// (ipv4.hpp), which is 2.4.0's. There is no fdatasync/"normal" mode: the
+// runtime always fsyncs, so rows are reported with durability "fsync".
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -22,12 +23,14 @@
 #include <tuple>
 
 #include "bench.hpp"
+#include "ipv4.hpp"
 
 namespace bench {
 namespace {
 
 using nlohmann::json;
 namespace st = a3s::store;
+namespace detail = a3s::store::detail;
 
 [[noreturn]] void fail(const std::string& what, const fs::path& path) {
   throw std::runtime_error(what + " '" + path.string() + "': " + std::strerror(errno));
@@ -95,6 +98,34 @@ void write_atomic(const fs::path& path, const std::string& data) {
   if (::rename(tmp.c_str(), path.c_str()) != 0) fail("rename", tmp);
 }
 
+// A catalog file {"<key>": {"<name>": record, ...}} (networks.json,
+// volumes.json), read and written whole, each record through the library's
+// codec.
+template <class R>
+std::map<std::string, R> load_catalog(const fs::path& path, const char* key,
+                                      R (*from_json)(const json&)) {
+  const json j = json::parse(read_file(path));
+  std::map<std::string, R> out;
+  for (const auto& [name, record] : j.at(key).items()) out.emplace(name, from_json(record));
+  return out;
+}
+
+template <class R>
+void save_catalog(const fs::path& path, const char* key, const std::map<std::string, R>& records) {
+  json all = json::object();
+  for (const auto& [name, record] : records) all[name] = st::to_json(record);
+  write_atomic(path, json{{key, std::move(all)}}.dump());
+}
+
+// The records of a catalog in name order.
+template <class R>
+std::vector<R> values_of(std::map<std::string, R> records) {
+  std::vector<R> out;
+  out.reserve(records.size());
+  for (auto& [name, record] : records) out.push_back(std::move(record));
+  return out;
+}
+
 class JsonBackend final : public Backend {
  public:
   explicit JsonBackend(fs::path home) : home_(std::move(home)) {}
@@ -125,13 +156,15 @@ class JsonBackend final : public Backend {
     NetworkConfig& n = found->second;
     if (n.endpoints.contains(box_id)) throw std::runtime_error("box already connected");
     std::vector<std::uint32_t> used;
-    used.reserve(n.endpoints.size());
+    used.reserve(n.endpoints.size() + 1);
     for (const auto& [id, e] : n.endpoints) {
-      if (auto ip = parse_ipv4(e.ip_address)) used.push_back(*ip);
+      if (auto ip = detail::parse_ipv4(e.ip_address)) used.push_back(*ip);
     }
-    const auto ip = lowest_free(parse_subnet(n.subnet), std::move(used), parse_ipv4(n.gateway));
+    if (auto gateway = detail::parse_ipv4(n.gateway)) used.push_back(*gateway);
+    const auto ip =
+        detail::lowest_free_address(detail::parse_subnet(network, n.subnet), std::move(used));
     if (!ip) throw std::runtime_error("network exhausted");
-    NetworkEndpoint endpoint{box_id, box_name, format_ipv4(*ip), mac_for(*ip), {}};
+    NetworkEndpoint endpoint{box_id, box_name, detail::format_ipv4(*ip), detail::mac_for(*ip), {}};
     n.endpoints.emplace(box_id, endpoint);
     save_networks(networks);
     return endpoint;
@@ -139,11 +172,7 @@ class JsonBackend final : public Backend {
 
   std::vector<NetworkConfig> network_list() override {
     FileLock lock(lock_of(networks_path()), false);
-    auto networks = load_networks();
-    std::vector<NetworkConfig> out;
-    out.reserve(networks.size());
-    for (auto& [name, n] : networks) out.push_back(std::move(n));
-    return out;
+    return values_of(load_networks());
   }
 
   VolumeConfig volume_attach(const std::string& name, const std::string& box_id) override {
@@ -161,11 +190,7 @@ class JsonBackend final : public Backend {
 
   std::vector<VolumeConfig> volume_list() override {
     FileLock lock(lock_of(volumes_path()), false);
-    auto volumes = load_volumes();
-    std::vector<VolumeConfig> out;
-    out.reserve(volumes.size());
-    for (auto& [name, v] : volumes) out.push_back(std::move(v));
-    return out;
+    return values_of(load_volumes());
   }
 
   std::uint64_t snapshot_count() override { return scan_snapshots().size(); }
@@ -246,29 +271,16 @@ class JsonBackend final : public Backend {
   static fs::path lock_of(const fs::path& file) { return file.string() + ".lock"; }
 
   std::map<std::string, NetworkConfig> load_networks() const {
-    const json j = json::parse(read_file(networks_path()));
-    std::map<std::string, NetworkConfig> out;
-    for (const auto& [name, n] : j.at("networks").items())
-      out.emplace(name, st::network_from_json(n));
-    return out;
+    return load_catalog(networks_path(), "networks", st::network_from_json);
   }
   void save_networks(const std::map<std::string, NetworkConfig>& networks) const {
-    json all = json::object();
-    for (const auto& [name, n] : networks) all[name] = st::to_json(n);
-    write_atomic(networks_path(), json{{"networks", std::move(all)}}.dump());
+    save_catalog(networks_path(), "networks", networks);
   }
-
   std::map<std::string, VolumeConfig> load_volumes() const {
-    const json j = json::parse(read_file(volumes_path()));
-    std::map<std::string, VolumeConfig> out;
-    for (const auto& [name, v] : j.at("volumes").items())
-      out.emplace(name, st::volume_from_json(v));
-    return out;
+    return load_catalog(volumes_path(), "volumes", st::volume_from_json);
   }
   void save_volumes(const std::map<std::string, VolumeConfig>& volumes) const {
-    json all = json::object();
-    for (const auto& [name, v] : volumes) all[name] = st::to_json(v);
-    write_atomic(volumes_path(), json{{"volumes", std::move(all)}}.dump());
+    save_catalog(volumes_path(), "volumes", volumes);
   }
 
   std::vector<StoredImage> load_images() const {

@@ -2,80 +2,26 @@
 // the same schema with the same PRAGMAs (foreign_keys=ON, recursive_triggers=ON,
 // synchronous FULL/NORMAL, mmap_size 256 MiB, journal_mode=WAL, busy_timeout
 // 5000); every statement is prepared once per connection and reused; reads
-// decode rows straight into the same record structs the engine returns (JSON
-// columns parsed with nlohmann::json), with no validation and no intermediate
-// JSON document.
+// decode rows straight into the same record structs the engine returns, with
+// no validation and no intermediate JSON document. What is not SQL is the
+// library's own: the JSON columns are written by its record codec (rows.hpp)
+// and read by its stored-row decoders, and connect takes its IPAM (ipv4.hpp).
 #include <algorithm>
 #include <memory>
 #include <stdexcept>
 #include <type_traits>
 
 #include "bench.hpp"
+#include "ipv4.hpp"
+#include "rows.hpp"
 #include "sqlite_util.hpp"
+#include "stored_row.hpp"
 
 namespace bench {
 namespace {
 
-using nlohmann::json;
 namespace st = a3s::store;
-
-// "YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ" (the stored form of `time` fields).
-st::Timestamp parse_sortable(std::string_view t) {
-  using namespace std::chrono;
-  const auto num = [&](std::size_t pos, std::size_t len) {
-    int v = 0;
-    for (std::size_t k = pos; k < pos + len && k < t.size(); ++k) v = v * 10 + (t[k] - '0');
-    return v;
-  };
-  if (t.size() != 30) return st::parse_rfc3339(t, "time");
-  const sys_days day = year{num(0, 4)} / num(5, 2) / num(8, 2);
-  return st::Timestamp(day.time_since_epoch()) + hours(num(11, 2)) + minutes(num(14, 2)) +
-         seconds(num(17, 2)) + nanoseconds(num(20, 9));
-}
-
-st::StringMap parse_map(std::string_view text) { return json::parse(text).get<st::StringMap>(); }
-std::vector<std::string> parse_list(std::string_view text) {
-  return json::parse(text).get<std::vector<std::string>>();
-}
-
-std::vector<st::PolicyRule> parse_rules(const json& rules) {
-  std::vector<st::PolicyRule> out;
-  out.reserve(rules.size());
-  for (const auto& r : rules) {
-    st::PolicyRule rule;
-    rule.from = r.value("from", "*");
-    rule.to = r.value("to", "*");
-    if (auto p = r.find("ports"); p != r.end()) rule.ports = p->get<std::vector<std::uint16_t>>();
-    rule.protocol = r.value("protocol", "any");
-    rule.action = r.value("action", "allow");
-    out.push_back(std::move(rule));
-  }
-  return out;
-}
-
-st::NetworkPolicy parse_policy(std::string_view text) {
-  const json j = json::parse(text);
-  st::NetworkPolicy p;
-  p.isolation = j.value("isolation", "none");
-  if (auto in = j.find("ingress"); in != j.end()) p.ingress = parse_rules(*in);
-  if (auto out = j.find("egress"); out != j.end()) p.egress = parse_rules(*out);
-  return p;
-}
-
-json policy_json(const st::NetworkPolicy& p) {
-  const auto rules = [](const std::vector<st::PolicyRule>& rs) {
-    json out = json::array();
-    for (const auto& r : rs) {
-      out.push_back({{"from", r.from},
-                     {"to", r.to},
-                     {"ports", r.ports},
-                     {"protocol", r.protocol},
-                     {"action", r.action}});
-    }
-    return out;
-  };
-  return {{"isolation", p.isolation}, {"ingress", rules(p.ingress)}, {"egress", rules(p.egress)}};
-}
+namespace detail = a3s::store::detail;
 
 class RawBackend final : public Backend {
  public:
@@ -90,7 +36,7 @@ class RawBackend final : public Backend {
         out = decode_network(net_get_);
         ep_get_.bind_ref(1, name);
         while (ep_get_.step()) {
-          NetworkEndpoint e = decode_endpoint(ep_get_);
+          NetworkEndpoint e = decode_endpoint(ep_get_, name);
           std::string key = e.box_id;
           out->endpoints.emplace(std::move(key), std::move(e));
         }
@@ -102,18 +48,8 @@ class RawBackend final : public Backend {
   }
 
   void network_create(const NetworkConfig& n) override {
-    const std::string labels = json(n.labels).dump();
-    const std::string policy = policy_json(n.policy).dump();
     write([&] {
-      net_insert_.bind_ref(1, n.name)
-          .bind_ref(2, n.subnet)
-          .bind_ref(3, n.gateway)
-          .bind_ref(4, n.driver)
-          .bind_ref(5, labels)
-          .bind_ref(6, n.created_at)
-          .bind_ref(7, policy);
-      net_insert_.run();
-      for (const auto& [box_id, e] : n.endpoints) insert_endpoint(n.name, e);
+      insert_network(net_insert_, ep_insert_, n);
       return 0;
     });
   }
@@ -126,8 +62,8 @@ class RawBackend final : public Backend {
         net_addr_.reset();
         throw std::runtime_error("network not found");
       }
-      const Subnet subnet = parse_subnet(net_addr_.text(0));
-      const auto gateway = parse_ipv4(net_addr_.text(1));
+      const detail::Subnet subnet = detail::parse_subnet(network, net_addr_.text(0));
+      const auto gateway = detail::parse_ipv4(net_addr_.text(1));
       net_addr_.reset();
       std::vector<std::uint32_t> used;
       ep_taken_.bind_ref(1, network);
@@ -136,13 +72,15 @@ class RawBackend final : public Backend {
           ep_taken_.reset();
           throw std::runtime_error("box already connected");
         }
-        if (auto ip = parse_ipv4(ep_taken_.text(1))) used.push_back(*ip);
+        if (auto ip = detail::parse_ipv4(ep_taken_.text(1))) used.push_back(*ip);
       }
       ep_taken_.reset();
-      const auto ip = lowest_free(subnet, std::move(used), gateway);
+      if (gateway) used.push_back(*gateway);
+      const auto ip = detail::lowest_free_address(subnet, std::move(used));
       if (!ip) throw std::runtime_error("network exhausted");
-      NetworkEndpoint endpoint{box_id, box_name, format_ipv4(*ip), mac_for(*ip), {}};
-      insert_endpoint(network, endpoint);
+      NetworkEndpoint endpoint{
+          box_id, box_name, detail::format_ipv4(*ip), detail::mac_for(*ip), {}};
+      insert_endpoint(ep_insert_, network, endpoint);
       return endpoint;
     });
   }
@@ -152,16 +90,11 @@ class RawBackend final : public Backend {
       std::vector<NetworkConfig> out;
       while (net_all_.step()) out.push_back(decode_network(net_all_));
       net_all_.reset();
-      auto record = out.begin();
-      while (ep_all_.step()) {
-        const std::string_view network = ep_all_.text(5);
-        while (record != out.end() && record->name < network) ++record;
-        if (record == out.end()) break;
-        NetworkEndpoint e = decode_endpoint(ep_all_);
+      attach(out, ep_all_, 5, [](NetworkConfig& n, const Stmt& row) {
+        NetworkEndpoint e = decode_endpoint(row, n.name);
         std::string key = e.box_id;
-        record->endpoints.emplace(std::move(key), std::move(e));
-      }
-      ep_all_.reset();
+        n.endpoints.emplace(std::move(key), std::move(e));
+      });
       return out;
     });
   }
@@ -183,14 +116,8 @@ class RawBackend final : public Backend {
       std::vector<VolumeConfig> out;
       while (vol_all_.step()) out.push_back(decode_volume(vol_all_));
       vol_all_.reset();
-      auto record = out.begin();
-      while (users_all_.step()) {
-        const std::string_view volume = users_all_.text(0);
-        while (record != out.end() && record->name < volume) ++record;
-        if (record == out.end()) break;
-        record->in_use_by.push_back(users_all_.str(1));
-      }
-      users_all_.reset();
+      attach(out, users_all_, 0,
+             [](VolumeConfig& v, const Stmt& row) { v.in_use_by.push_back(row.str(1)); });
       return out;
     });
   }
@@ -289,26 +216,44 @@ class RawBackend final : public Backend {
     return in_transaction(begin_immediate_, std::forward<F>(body));
   }
 
+  // Hands each row of `children` to add(record, row) with the record of
+  // `records` it belongs to: both are ordered by that record's name, which
+  // each child row holds in column `name_col`.
+  template <class Record, class Add>
+  static void attach(std::vector<Record>& records, Stmt& children, int name_col, Add add) {
+    auto record = records.begin();
+    while (children.step()) {
+      const std::string_view name = children.text(name_col);
+      while (record != records.end() && record->name < name) ++record;
+      if (record == records.end()) break;
+      add(*record, children);
+    }
+    children.reset();
+  }
+
   static std::uint64_t scalar(Stmt& s) {
     const auto v = s.step() ? static_cast<std::uint64_t>(s.int64(0)) : 0;
     s.reset();
     return v;
   }
 
+  // Rows to records as the engine's stores decode them (stored_row.hpp).
   static NetworkConfig decode_network(const Stmt& row) {
     NetworkConfig n;
     n.name = row.str(0);
     n.subnet = row.str(1);
     n.gateway = row.str(2);
     n.driver = row.str(3);
-    n.labels = parse_map(row.text(4));
+    detail::decode_stored(row.text(4), n.labels, {"network", n.name, "labels"});
     n.created_at = row.str(5);
-    n.policy = parse_policy(row.text(6));
+    detail::decode_stored(row.text(6), n.policy, {"network", n.name, "policy"});
     return n;
   }
 
-  static NetworkEndpoint decode_endpoint(const Stmt& row) {
-    return NetworkEndpoint{row.str(0), row.str(1), row.str(2), row.str(3), parse_list(row.text(4))};
+  static NetworkEndpoint decode_endpoint(const Stmt& row, std::string_view network) {
+    NetworkEndpoint e{row.str(0), row.str(1), row.str(2), row.str(3), {}};
+    detail::decode_stored(row.text(4), e.aliases, {"network", network, "aliases"});
+    return e;
   }
 
   static VolumeConfig decode_volume(const Stmt& row) {
@@ -316,19 +261,18 @@ class RawBackend final : public Backend {
     v.name = row.str(0);
     v.driver = row.str(1);
     v.mount_point = row.str(2);
-    v.labels = parse_map(row.text(3));
+    detail::decode_stored(row.text(3), v.labels, {"volume", v.name, "labels"});
     v.size_limit = static_cast<std::uint64_t>(row.int64(4));
     v.created_at = row.str(5);
     return v;
   }
 
   static StoredImage decode_image(const Stmt& row) {
-    return StoredImage{row.str(0),
-                       row.str(1),
-                       static_cast<std::uint64_t>(row.int64(2)),
-                       parse_sortable(row.text(3)),
-                       parse_sortable(row.text(4)),
-                       row.str(5)};
+    StoredImage i{row.str(0), row.str(1), static_cast<std::uint64_t>(row.int64(2)),
+                  {},         {},         row.str(5)};
+    detail::decode_stored_time(row.text(3), i.pulled_at, {"image", i.reference, "pulled_at"});
+    detail::decode_stored_time(row.text(4), i.last_used, {"image", i.reference, "last_used"});
+    return i;
   }
 
   VolumeConfig load_volume(const std::string& name) {
@@ -343,17 +287,6 @@ class RawBackend final : public Backend {
     while (users_get_.step()) v.in_use_by.push_back(users_get_.str(0));
     users_get_.reset();
     return v;
-  }
-
-  void insert_endpoint(const std::string& network, const NetworkEndpoint& e) {
-    const std::string aliases = json(e.aliases).dump();
-    ep_insert_.bind_ref(1, network)
-        .bind_ref(2, e.box_id)
-        .bind_ref(3, e.box_name)
-        .bind_ref(4, e.ip_address)
-        .bind_ref(5, e.mac_address)
-        .bind_ref(6, aliases);
-    ep_insert_.run();
   }
 
   fs::path home_;
@@ -375,14 +308,12 @@ class RawBackend final : public Backend {
   Stmt ep_all_{*db_,
                "SELECT box_id, box_name, ip_address, mac_address, aliases, network "
                "FROM network_endpoints ORDER BY network, box_id"};
-  Stmt net_insert_{*db_,
-                   "INSERT INTO networks (name, subnet, gateway, driver, labels, created_at, "
-                   "policy) VALUES (?, ?, ?, ?, ?, ?, ?)"};
+  Stmt net_insert_{*db_, kInsertNetwork};
   Stmt net_addr_{*db_, "SELECT subnet, gateway FROM networks WHERE name = ?"};
-  Stmt ep_taken_{*db_, "SELECT box_id, ip_address FROM network_endpoints WHERE network = ?"};
-  Stmt ep_insert_{*db_,
-                  "INSERT INTO network_endpoints (network, box_id, box_name, ip_address, "
-                  "mac_address, aliases) VALUES (?, ?, ?, ?, ?, ?)"};
+  Stmt ep_taken_{*db_,
+                 "SELECT box_id, ip_address FROM network_endpoints WHERE network = ? "
+                 "ORDER BY box_id"};
+  Stmt ep_insert_{*db_, kInsertEndpoint};
   Stmt vol_get_{*db_,
                 "SELECT name, driver, mount_point, labels, size_limit, created_at FROM volumes "
                 "WHERE name = ?"};
