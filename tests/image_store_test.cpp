@@ -469,11 +469,10 @@ TEST_CASE("edits of images rows by hand keep the layouts and totals right", "[im
   const std::uint64_t bytes_a = make_layout(h.source("a"), 1000);
   h.images->put("app:1", kDigestA, h.source("a"));
   h.images->put("app:2", kDigestA, h.source("a"));
-  auto edit = [&](const char* sql) {
-    h.db->write("test", [&](st::Connection& conn) {
-      conn.db().exec(sql);
-      return 0;
-    });
+  // Through the sqlite3 shell, as an operator would, with recursive_triggers
+  // on as `a3s-store shell` sets it (a REPLACE then runs the delete triggers).
+  auto edit = [&](const std::string& sql) {
+    a3s::test::run_sqlite3(h.options.db_path, "PRAGMA recursive_triggers = ON;\n" + sql + ";");
   };
   auto totals_match = [&](std::uint64_t bytes) {
     CHECK(h.images->total_size() == bytes);
@@ -488,10 +487,10 @@ TEST_CASE("edits of images rows by hand keep the layouts and totals right", "[im
   h.images->put("app:2", kDigestA, h.source("a"));
   edit("UPDATE images SET size_bytes = size_bytes + 500 WHERE reference = 'app:2'");
   totals_match(bytes_a + 500);
-  edit(("UPDATE images SET digest = '" + kDigestB + "' WHERE reference = 'app:2'").c_str());
+  edit("UPDATE images SET digest = '" + kDigestB + "' WHERE reference = 'app:2'");
   totals_match(bytes_a + bytes_a + 500);
-  // REPLACE deletes the old row without a DELETE statement; the library's
-  // connections still run the delete triggers (recursive_triggers).
+  // REPLACE deletes the old row without a DELETE statement; with
+  // recursive_triggers on, the delete triggers still run.
   edit(("INSERT OR REPLACE INTO images (reference, digest, size_bytes, pulled_at, last_used, "
         "path) VALUES ('app:2', '" +
         kDigestC +
@@ -505,23 +504,46 @@ TEST_CASE("edits of images rows by hand keep the layouts and totals right", "[im
 
 TEST_CASE("a missing or drifted totals row is corrupt, not a wrong answer", "[images][totals]") {
   Home h;
+  make_layout(h.source("a"), 1000);
+  h.images->put("app:1", kDigestA, h.source("a"));
   SECTION("the row is gone") {
-    h.db->write("test", [](st::Connection& conn) {
-      conn.db().exec("DELETE FROM catalog_totals WHERE catalog = 'image_layouts'");
-      return 0;
-    });
+    a3s::test::run_sqlite3(h.options.db_path,
+                           "DELETE FROM catalog_totals WHERE catalog = 'image_layouts';");
     REQUIRE_STORE_ERROR(h.images->total_size(), st::ErrorCode::corrupt,
                         "catalog_totals has no row for 'image_layouts'");
     REQUIRE_STORE_ERROR(h.images->evict(0), st::ErrorCode::corrupt, "catalog_totals");
+    REQUIRE_STORE_ERROR(h.images->evict(), st::ErrorCode::corrupt, "catalog_totals");
+    // Nothing was evicted on the strength of a total it could not read.
+    CHECK(h.images->list().size() == 1);
   }
   SECTION("it counts bytes no row has") {
-    h.db->write("test", [](st::Connection& conn) {
-      conn.db().exec("UPDATE catalog_totals SET size_bytes = 1000 WHERE catalog = 'image_layouts'");
-      return 0;
-    });
-    CHECK(h.images->evict(1000).empty());
+    a3s::test::run_sqlite3(h.options.db_path,
+                           "UPDATE catalog_totals SET size_bytes = size_bytes + 1000000 "
+                           "WHERE catalog = 'image_layouts';");
+    // Every image goes, and the total still says more than 0: corrupt, with
+    // the evictions rolled back rather than a cache reported empty.
     REQUIRE_STORE_ERROR(h.images->evict(999), st::ErrorCode::corrupt, "the images table is empty");
+    CHECK(h.images->list().size() == 1);
   }
+}
+
+TEST_CASE("a missing snapshots total is corrupt for count, total_size and prune",
+          "[images][totals]") {
+  Home h;
+  auto& snaps = h.store->snapshots();
+  st::SnapshotMetadata s;
+  s.id = "s1";
+  s.name = "s1";
+  s.source_box_id = "box-1";
+  s.image = "alpine:3.20";
+  snaps.save(s, h.source("absent"));
+  a3s::test::run_sqlite3(h.options.db_path,
+                         "DELETE FROM catalog_totals WHERE catalog = 'snapshots';");
+  REQUIRE_STORE_ERROR(snaps.count(), st::ErrorCode::corrupt, "'snapshots'");
+  REQUIRE_STORE_ERROR(snaps.total_size(), st::ErrorCode::corrupt, "'snapshots'");
+  REQUIRE_STORE_ERROR(snaps.prune(0, 1), st::ErrorCode::corrupt, "'snapshots'");
+  // The list does not depend on the totals and the snapshot is still there.
+  CHECK(snaps.list().size() == 1);
 }
 
 TEST_CASE("sizes above INT64_MAX survive the database", "[images]") {
