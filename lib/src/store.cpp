@@ -2,6 +2,7 @@
 
 #include "database.hpp"
 #include "directory_change.hpp"
+#include "store_check.hpp"
 #include "migration_engine.hpp"
 
 namespace a3s::store {
@@ -21,5 +22,7 @@ std::unique_ptr<Store> Store::open(Options options) {
   detail::sweep_home(*store->db_, store->options_.home);
   return store;
 }
+
+CheckReport Store::check(bool repair) { return detail::check_home(*db_, repair); }
 
 }  // namespace a3s::store

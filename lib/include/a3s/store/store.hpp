@@ -3,6 +3,7 @@
 
 #include <memory>
 
+#include "a3s/store/check.hpp"
 #include "a3s/store/error.hpp"
 #include "a3s/store/image_store.hpp"
 #include "a3s/store/network_store.hpp"
@@ -38,6 +39,15 @@ class Store {
   VolumeStore& volumes() { return volumes_; }
   SnapshotStore& snapshots() { return snapshots_; }
   ImageStore& images() { return images_; }
+
+  // Checks the database (integrity_check, foreign_key_check), the running
+  // totals against the rows, and, on the home's own database, every
+  // catalog's directories against its rows, under the write lock so that no
+  // change in progress is taken for a problem. With `repair`, fixes what
+  // SPEC §4 allows and records each fix in its finding (see check.hpp):
+  // rows first, files after the commit; a volume's data is never deleted.
+  // Throws busy, io, corrupt when the check itself cannot run.
+  CheckReport check(bool repair = false);
 
   // The options the store was opened with, home and db_path resolved.
   const Options& options() const { return options_; }

@@ -1,0 +1,52 @@
+// `a3s-store check [--repair]` (SPEC §4, §7): the database's own checks, the
+// running totals, and the catalogs' directories against their rows. Exit 1
+// when anything is found (with --repair: when anything is left unrepaired).
+#include "context.hpp"
+#include "output.hpp"
+
+namespace a3s::cli {
+namespace {
+
+nlohmann::json report_json(const store::CheckReport& report) {
+  auto findings = nlohmann::json::array();
+  for (const auto& f : report.findings) {
+    nlohmann::json item = {{"problem", f.problem}, {"object", f.object}, {"message", f.message}};
+    if (!f.repair.empty()) item["repair"] = f.repair;
+    findings.push_back(std::move(item));
+  }
+  return {{"clean", report.clean()}, {"findings", findings}};
+}
+
+std::string report_text(const store::CheckReport& report, bool repair) {
+  if (report.clean()) return "no problems found\n";
+  std::string out;
+  std::size_t repaired = 0;
+  for (const auto& f : report.findings) {
+    out += f.problem + ": " + f.message + '\n';
+    if (!f.repair.empty()) {
+      out += "  repaired: " + f.repair + '\n';
+      ++repaired;
+    }
+  }
+  out += std::to_string(report.findings.size()) + " problem(s) found";
+  if (repair) out += ", " + std::to_string(repaired) + " repaired";
+  return out + '\n';
+}
+
+}  // namespace
+
+void add_check_commands(CLI::App& app, Context& ctx) {
+  auto* check = app.add_subcommand(
+      "check", "Check the database and the files under the home against the rows");
+  auto repair = std::make_shared<bool>(false);
+  check->add_flag("--repair", *repair,
+                  "Fix what can be fixed: totals, rows without files, files without rows "
+                  "(never a volume's data)");
+  ctx.on(check, [&ctx, repair] {
+    const auto report = ctx.open_store()->check(*repair);
+    emit(ctx, report_json(report), report_text(report, *repair));
+    if (*repair ? !report.all_repaired() : !report.clean()) ctx.exit_code = 1;
+  });
+}
+
+}  // namespace a3s::cli
