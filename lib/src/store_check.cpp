@@ -113,8 +113,8 @@ bool check_totals(Connection& conn, Check& check) {
   }
   std::map<std::string, std::int64_t> layouts;
   {
-    auto q = conn.prepare(
-        "SELECT digest, max(size_bytes) FROM images GROUP BY digest ORDER BY digest");
+    auto q =
+        conn.prepare("SELECT digest, max(size_bytes) FROM images GROUP BY digest ORDER BY digest");
     while (q->executeStep()) layouts[q->getColumn(0).getString()] = q->getColumn(1).getInt64();
   }
   if (kept_layouts != layouts) {
@@ -239,8 +239,8 @@ void check_catalog(Connection& conn, const fs::path& home, CatalogKind kind, boo
       continue;
     }
     if (catalog && entry_complete(*catalog, kind, name)) continue;
-    const std::string what = kind == CatalogKind::snapshots ? (dir / "rootfs").string()
-                                                            : dir.string();
+    const std::string what =
+        kind == CatalogKind::snapshots ? (dir / "rootfs").string() : dir.string();
     const std::size_t finding =
         check.add("missing_directory", object, object + " has no directory '" + what + "'");
     if (!repair) continue;
@@ -266,9 +266,9 @@ void check_catalog(Connection& conn, const fs::path& home, CatalogKind kind, boo
   for (const auto& name : catalog->entries()) {
     const fs::path path = catalog->entry_path(name);
     if (name.starts_with(kLegacyStagingPrefix)) {
-      const std::size_t finding = check.add(
-          "staging_leftover", "'" + path.string() + "'",
-          "'" + path.string() + "' is what an interrupted 2.4.0 change left behind");
+      const std::size_t finding =
+          check.add("staging_leftover", "'" + path.string() + "'",
+                    "'" + path.string() + "' is what an interrupted 2.4.0 change left behind");
       if (repair) check.legacy_leftovers[kind].emplace_back(name, finding);
       continue;
     }
@@ -308,9 +308,8 @@ void check_staging(const fs::path& home, CatalogKind kind, bool repair, Check& c
 
 // After the rows are committed: deletes what the check found to delete and
 // makes the volume directories that are missing.
-void repair_files(const fs::path& home, std::map<CatalogKind, std::unique_ptr<DirectoryChange>>&
-                                            changes,
-                  Check& check) {
+void repair_files(const fs::path& home,
+                  std::map<CatalogKind, std::unique_ptr<DirectoryChange>>& changes, Check& check) {
   for (auto& [kind, change] : changes) {
     const auto& orphans = check.orphans[kind];
     try {
