@@ -1,5 +1,6 @@
 #include "a3s/store/store.hpp"
 
+#include "backup.hpp"
 #include "database.hpp"
 #include "directory_change.hpp"
 #include "store_check.hpp"
@@ -21,6 +22,10 @@ std::unique_ptr<Store> Store::open(Options options) {
   detail::open_schema(*store->db_, detail::embedded_migrations());
   detail::sweep_home(*store->db_, store->options_.home);
   return store;
+}
+
+void Store::backup(const std::filesystem::path& file, bool overwrite) {
+  detail::backup_database(*db_, file, overwrite);
 }
 
 CheckReport Store::check(bool repair) { return detail::check_home(*db_, repair); }

@@ -55,6 +55,6 @@ void add_volume_commands(CLI::App& app, Context& ctx);
 void add_snapshot_commands(CLI::App& app, Context& ctx);
 void add_image_commands(CLI::App& app, Context& ctx);
 void add_migrate_commands(CLI::App& app, Context& ctx);
-void add_check_commands(CLI::App& app, Context& ctx);
+void add_maintenance_commands(CLI::App& app, Context& ctx);
 
 }  // namespace a3s::cli

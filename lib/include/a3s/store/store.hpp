@@ -1,6 +1,7 @@
 // The entry point: opens the home and its database and hands out the stores.
 #pragma once
 
+#include <filesystem>
 #include <memory>
 
 #include "a3s/store/check.hpp"
@@ -48,6 +49,15 @@ class Store {
   // rows first, files after the commit; a volume's data is never deleted.
   // Throws busy, io, corrupt when the check itself cannot run.
   CheckReport check(bool repair = false);
+
+  // Writes a consistent copy of the database to `file` through SQLite's
+  // online backup API while other threads and processes keep writing; the
+  // copy passes integrity_check before it appears at `file` (built under a
+  // temporary name beside it, then renamed). Files under the home are not
+  // part of it. Throws already_exists when `file` exists and not
+  // `overwrite`, invalid_argument for the database's own files, a directory
+  // or a missing directory, corrupt, busy, io.
+  void backup(const std::filesystem::path& file, bool overwrite = false);
 
   // The options the store was opened with, home and db_path resolved.
   const Options& options() const { return options_; }

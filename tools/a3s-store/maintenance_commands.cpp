@@ -1,6 +1,7 @@
-// `a3s-store check [--repair]` (SPEC §4, §7): the database's own checks, the
-// running totals, and the catalogs' directories against their rows. Exit 1
-// when anything is found (with --repair: when anything is left unrepaired).
+// The operator's commands (SPEC §4, §7): `check [--repair]` (the database's
+// own checks, the running totals, and the catalogs' directories against
+// their rows; exit 1 when anything is found, with --repair when anything is
+// left unrepaired) and `backup FILE [--force]`.
 #include "context.hpp"
 #include "output.hpp"
 
@@ -35,7 +36,7 @@ std::string report_text(const store::CheckReport& report, bool repair) {
 
 }  // namespace
 
-void add_check_commands(CLI::App& app, Context& ctx) {
+void add_maintenance_commands(CLI::App& app, Context& ctx) {
   auto* check = app.add_subcommand(
       "check", "Check the database and the files under the home against the rows");
   auto repair = std::make_shared<bool>(false);
@@ -46,6 +47,18 @@ void add_check_commands(CLI::App& app, Context& ctx) {
     const auto report = ctx.open_store()->check(*repair);
     emit(ctx, report_json(report), report_text(report, *repair));
     if (*repair ? !report.all_repaired() : !report.clean()) ctx.exit_code = 1;
+  });
+
+  auto* backup = app.add_subcommand(
+      "backup", "Write a consistent copy of the database while others keep writing");
+  auto backup_args = std::make_shared<std::pair<std::string, bool>>();
+  backup->add_option("FILE", backup_args->first, "Where to write the copy")->required();
+  backup->add_flag("--force", backup_args->second, "Overwrite FILE if it exists");
+  ctx.on(backup, [&ctx, backup_args] {
+    auto store = ctx.open_store();
+    store->backup(backup_args->first, backup_args->second);
+    emit(ctx, {{"backup", backup_args->first}, {"database", store->options().db_path.string()}},
+         "backed up " + store->options().db_path.string() + " to " + backup_args->first);
   });
 }
 
