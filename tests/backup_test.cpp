@@ -146,3 +146,102 @@ TEST_CASE("backup refuses to overwrite a file unless forced, and the database it
   REQUIRE_STORE_ERROR(store->backup(out.path()), st::ErrorCode::invalid_argument, "is a directory");
   CHECK(store->volumes().list().size() == 1);
 }
+
+TEST_CASE("restore puts a backup back while another process holds the store open",
+          "[backup][restore]") {
+  TempDir home;
+  TempDir out;
+  auto store = open_store(home);
+  store->volumes().create(make_volume("before"));
+  const fs::path backup = out.path() / "b.db";
+  store->backup(backup);
+  store->volumes().create(make_volume("after"));
+
+  // A process with the store open, waiting to read it again after the restore.
+  int go[2];
+  REQUIRE(::pipe(go) == 0);
+  const pid_t reader = ::fork();
+  REQUIRE(reader >= 0);
+  if (reader == 0) {
+    int code = 0;
+    try {
+      auto held = open_store(home.path());
+      if (held->volumes().list().size() != 2) code = 1;
+      char byte = 0;
+      if (code == 0 && ::read(go[0], &byte, 1) != 1) code = 2;
+      const auto names = held->volumes().list();
+      if (code == 0 && (names.size() != 1 || names[0].name != "before")) code = 3;
+    } catch (...) {
+      code = 99;
+    }
+    std::_Exit(code);
+  }
+
+  const auto r = run_cli({"--home", home.path().string(), "restore", backup.string()});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 0);
+  // The volume created after the backup has its directory but no row now.
+  CHECK_THAT(r.out, Catch::Contains("orphan_directory"));
+  CHECK_THAT(r.out, Catch::Contains("the previous database is kept as"));
+  REQUIRE(::write(go[1], "g", 1) == 1);
+  int status = 0;
+  REQUIRE(::waitpid(reader, &status, 0) == reader);
+  ::close(go[0]);
+  ::close(go[1]);
+  INFO("reader exit code (1: not 2 volumes before, 3: did not see the restore, 99: exception)");
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+
+  // This process's open store sees it too, and the old database was kept.
+  CHECK(store->volumes().list().size() == 1);
+  std::vector<std::string> kept;
+  for (const auto& e : fs::directory_iterator(home.path())) {
+    const std::string name = e.path().filename().string();
+    if (name.starts_with("box.db.bak-restore-")) kept.push_back(name);
+  }
+  REQUIRE(kept.size() == 1);
+  CHECK(volumes_in(home.path() / kept[0]) == std::vector<std::string>{"after", "before"});
+  CHECK(run_sqlite3(home.path() / "box.db", "PRAGMA integrity_check;") == "ok\n");
+}
+
+TEST_CASE("restore migrates an older backup and refuses what it cannot open", "[restore]") {
+  TempDir home;
+  TempDir out;
+  auto store = open_store(home);
+  store->volumes().create(make_volume("current"));
+
+  SECTION("a version 1 database is migrated on a copy; the file stays at version 1") {
+    const fs::path old = out.path() / "v1.db";
+    REQUIRE(run_cli({"--db", old.string(), "--home", home.path().string(), "migrate", "up", "--to",
+                     "1"})
+                .exit_code == 0);
+    run_sqlite3(old,
+                "INSERT INTO volumes (name, driver, mount_point, labels, size_limit, created_at) "
+                "VALUES ('old', 'local', '/x', '{}', 0, '2024-01-01T00:00:00Z');");
+    const auto before = read_file(old);
+    const auto report = store->restore(old);
+    CHECK(read_file(old) == before);
+    const auto names = store->volumes().list();
+    REQUIRE(names.size() == 1);
+    CHECK(names[0].name == "old");
+    CHECK(run_sqlite3(home.path() / "box.db", "PRAGMA user_version;") == "3\n");
+  }
+  SECTION("a newer database is refused untouched") {
+    const fs::path newer = out.path() / "newer.db";
+    store->backup(newer);
+    run_sqlite3(newer, "PRAGMA user_version = 99;");
+    const auto before = read_file(newer);
+    REQUIRE_STORE_ERROR(store->restore(newer), st::ErrorCode::schema_too_new, "99");
+    CHECK(read_file(newer) == before);
+    CHECK(store->volumes().list().size() == 1);
+  }
+  SECTION("a file that is not a database is refused") {
+    const fs::path junk = out.path() / "junk.db";
+    write_file(junk, std::string(8192, 'x'));
+    REQUIRE_STORE_ERROR(store->restore(junk), st::ErrorCode::invalid_argument,
+                        "is not a store database");
+    REQUIRE_STORE_ERROR(store->restore(out.path() / "missing.db"), st::ErrorCode::invalid_argument,
+                        "no such database file");
+    CHECK(store->volumes().list().size() == 1);
+  }
+}

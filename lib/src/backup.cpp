@@ -21,6 +21,8 @@
 #include "catalog_dir.hpp"
 #include "database.hpp"
 #include "io_error.hpp"
+#include "migration_engine.hpp"
+#include "store_check.hpp"
 #include "unique_fd.hpp"
 
 namespace a3s::store::detail {
@@ -67,7 +69,8 @@ void fsync_path(const fs::path& path, int flags) {
 }
 
 // Copies every page of `source` into `dest` in one step, so the copy comes
-// from one read snapshot of the source.
+// from one read snapshot of the source (and, when `dest` is a live
+// database, lands in one write).
 void copy_pages(SQLite::Database& dest, SQLite::Database& source, const fs::path& target) {
   SQLite::Backup backup(dest, "main", source, "main");
   for (int attempt = 0;; ++attempt) {
@@ -77,7 +80,45 @@ void copy_pages(SQLite::Database& dest, SQLite::Database& source, const fs::path
       std::this_thread::sleep_for(kBusyPause);
       continue;
     }
-    throw Error(ErrorCode::busy, "backup to " + quote(target) + ": the database stayed locked");
+    throw Error(ErrorCode::busy, "copy to " + quote(target) + ": the database stayed locked");
+  }
+}
+
+// A private directory beside the database, removed with everything in it
+// when this goes out of scope.
+class ScratchDir {
+ public:
+  explicit ScratchDir(const fs::path& beside)
+      : path_(beside.parent_path() / ("." + fresh_staging_name("restore"))) {
+    if (::mkdir(path_.c_str(), 0700) != 0) throw_io("cannot create directory", path_, errno);
+  }
+  ~ScratchDir() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+// Runs `body`, turning SQLite's failures into Error naming `what`.
+template <class Body>
+void naming(const std::string& what, Body&& body) {
+  try {
+    body();
+  } catch (const SQLite::Exception& e) {
+    const int code = e.getErrorCode();
+    if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT) {
+      throw Error(ErrorCode::invalid_argument, what + " is not a store database: " + e.what());
+    }
+    throw Error(code == SQLITE_BUSY ? ErrorCode::busy : ErrorCode::io, what + ": " + e.what());
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    if (message.starts_with(what)) throw;
+    throw Error(e.code(), what + ": " + message);
   }
 }
 
@@ -131,6 +172,52 @@ void backup_database(Database& db, const fs::path& file, bool overwrite) {
   cleanup.armed = false;
   fsync_path(target.parent_path(), O_RDONLY | O_DIRECTORY);
   spdlog::info("backed up {} to {}", db.options().db_path.string(), target.string());
+}
+
+RestoreReport restore_database(Database& db, const fs::path& file) {
+  const std::string what = "restore from " + quote(file);
+  std::error_code ec;
+  if (!fs::is_regular_file(file, ec)) {
+    throw Error(ErrorCode::invalid_argument, what + ": no such database file");
+  }
+  const fs::path& db_path = db.options().db_path;
+  if (fs::equivalent(file, db_path, ec)) {
+    throw Error(ErrorCode::invalid_argument, what + ": that is the database itself");
+  }
+
+  // A copy of `file` at this engine's schema, in a directory of our own.
+  ScratchDir scratch(db_path);
+  const fs::path copy = scratch.path() / "box.db";
+  naming(what, [&] {
+    SQLite::Database source(file.string(), SQLite::OPEN_READONLY);
+    SQLite::Database dest(copy.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    copy_pages(dest, source, copy);
+  });
+  naming(what, [&] {
+    Options options = db.options();
+    options.home = scratch.path();
+    options.db_path = copy;
+    options.auto_migrate = true;
+    Database staged(options);
+    open_schema(staged, embedded_migrations());
+  });
+
+  RestoreReport report;
+  report.previous_database = db_path.string() + ".bak-restore-" +
+                             std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                                std::chrono::system_clock::now().time_since_epoch())
+                                                .count());
+  backup_database(db, report.previous_database, /*overwrite=*/false);
+
+  db.use(what, [&](Connection& conn) {
+    SQLite::Database source(copy.string(), SQLite::OPEN_READONLY);
+    copy_pages(conn.db(), source, db_path);
+    return 0;
+  });
+  spdlog::info("restored {} into {} (the previous database is {})", file.string(), db_path.string(),
+               report.previous_database);
+  report.check = check_home(db, /*repair=*/false);
+  return report;
 }
 
 }  // namespace a3s::store::detail

@@ -1,7 +1,10 @@
-// Online backups of the database (SPEC §7 `backup`). Internal.
+// Online backups of the database and restoring one (SPEC §7 `backup`,
+// `restore`). Internal.
 #pragma once
 
 #include <filesystem>
+
+#include "a3s/store/check.hpp"
 
 namespace a3s::store {
 class Database;
@@ -19,5 +22,17 @@ namespace a3s::store::detail {
 // already_exists when it exists and not `overwrite`; corrupt when the copy
 // fails its check; busy, io otherwise.
 void backup_database(Database& db, const std::filesystem::path& file, bool overwrite);
+
+// Puts the contents of the database file `file` into `db` through the
+// online backup API, so connections already open (in any process) see the
+// restored rows once it is done. First `file` is copied (read only, from one
+// snapshot) into a private directory beside the database and brought to
+// this engine's schema there: an older one is migrated, a newer one is
+// refused with schema_too_new, anything else that is not a store database
+// with invalid_argument or corrupt, `file` itself never written. Then the
+// current database is kept as <db>.bak-restore-<unix time>, and the copy is
+// written into it in one step under the write lock. Finally the home's
+// files are checked against the restored rows (check_home, no repair).
+RestoreReport restore_database(Database& db, const std::filesystem::path& file);
 
 }  // namespace a3s::store::detail

@@ -28,6 +28,10 @@ void Store::backup(const std::filesystem::path& file, bool overwrite) {
   detail::backup_database(*db_, file, overwrite);
 }
 
+RestoreReport Store::restore(const std::filesystem::path& file) {
+  return detail::restore_database(*db_, file);
+}
+
 CheckReport Store::check(bool repair) { return detail::check_home(*db_, repair); }
 
 }  // namespace a3s::store

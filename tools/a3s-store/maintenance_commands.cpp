@@ -1,7 +1,8 @@
 // The operator's commands (SPEC §4, §7): `check [--repair]` (the database's
 // own checks, the running totals, and the catalogs' directories against
 // their rows; exit 1 when anything is found, with --repair when anything is
-// left unrepaired) and `backup FILE [--force]`.
+// left unrepaired), `backup FILE [--force]` and `restore FILE` (which reports
+// the home's files against the restored rows and exits 0 once restored).
 #include "context.hpp"
 #include "output.hpp"
 
@@ -18,7 +19,7 @@ nlohmann::json report_json(const store::CheckReport& report) {
   return {{"clean", report.clean()}, {"findings", findings}};
 }
 
-std::string report_text(const store::CheckReport& report, bool repair) {
+std::string report_text(const store::CheckReport& report, bool repair = false) {
   if (report.clean()) return "no problems found\n";
   std::string out;
   std::size_t repaired = 0;
@@ -59,6 +60,23 @@ void add_maintenance_commands(CLI::App& app, Context& ctx) {
     store->backup(backup_args->first, backup_args->second);
     emit(ctx, {{"backup", backup_args->first}, {"database", store->options().db_path.string()}},
          "backed up " + store->options().db_path.string() + " to " + backup_args->first);
+  });
+
+  auto* restore = app.add_subcommand(
+      "restore", "Put a backup back in place of the database (the current one is kept)");
+  auto restore_file = std::make_shared<std::string>();
+  restore->add_option("FILE", *restore_file, "The backup to restore")->required();
+  ctx.on(restore, [&ctx, restore_file] {
+    auto store = ctx.open_store();
+    const auto report = store->restore(*restore_file);
+    nlohmann::json j = report_json(report.check);
+    j["restored"] = *restore_file;
+    j["previous_database"] = report.previous_database;
+    emit(ctx, j,
+         "restored " + *restore_file + " into " + store->options().db_path.string() +
+             "\nthe previous database is kept as " + report.previous_database +
+             "\nfiles against the restored rows: " + report_text(report.check) +
+             (report.check.clean() ? "" : "run `a3s-store check --repair` to fix what it may\n"));
   });
 }
 

@@ -1,5 +1,5 @@
-// What `Store::check` finds and repairs (SPEC §4 "Files and rows stay
-// consistent", §7 `check`).
+// What `Store::check` finds and repairs, and what `Store::restore` reports
+// (SPEC §4 "Files and rows stay consistent", §7 `check`, `restore`).
 #pragma once
 
 #include <string>
@@ -42,6 +42,14 @@ struct CheckReport {
     }
     return true;
   }
+};
+
+// What `Store::restore` did.
+struct RestoreReport {
+  // Where the database as it was before the restore was kept.
+  std::string previous_database;
+  // The home's files checked against the restored rows (nothing repaired).
+  CheckReport check;
 };
 
 }  // namespace a3s::store

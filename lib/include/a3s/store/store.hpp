@@ -59,6 +59,17 @@ class Store {
   // or a missing directory, corrupt, busy, io.
   void backup(const std::filesystem::path& file, bool overwrite = false);
 
+  // Puts the database file `file` (a backup) back in place of the database
+  // through the online backup API, so every connection already open, in any
+  // process, sees the restored rows. `file` is only read: a copy of it is
+  // brought to this engine's schema first (an older one migrated, a newer
+  // one refused with schema_too_new, a file that is not a store database
+  // invalid_argument or corrupt). The current database is kept as
+  // <db>.bak-restore-<unix time>. The home's files are then checked against
+  // the restored rows, as check() does, and the differences reported, not
+  // repaired. Throws busy, io as well.
+  RestoreReport restore(const std::filesystem::path& file);
+
   // The options the store was opened with, home and db_path resolved.
   const Options& options() const { return options_; }
 
