@@ -368,6 +368,13 @@ std::string CatalogDir::remove_staged(const std::string& staged) noexcept {
   }
 }
 
+std::vector<std::string> CatalogDir::entries() const {
+  std::vector<std::string> names = list_names(dir_.get(), path_);
+  std::erase(names, std::string(kStaging));
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
 std::vector<StagingEntry> CatalogDir::staging_entries() {
   open_staging(/*create=*/false);
   if (!staging_) return {};

@@ -81,6 +81,10 @@ class CatalogDir {
   // Error(io) naming it when it is a symlink or anything but a directory.
   int staging_fd();
 
+  // The names in the catalog other than its staging directory, in name
+  // order. Throws Error(io) when it cannot be listed.
+  std::vector<std::string> entries() const;
+
   // What <catalog>/<name> is, without following it.
   EntryType entry_type(std::string_view name) const;
 

@@ -1,7 +1,9 @@
 #include "a3s/store/store.hpp"
 
+#include "backup.hpp"
 #include "database.hpp"
 #include "directory_change.hpp"
+#include "store_check.hpp"
 #include "migration_engine.hpp"
 
 namespace a3s::store {
@@ -21,5 +23,15 @@ std::unique_ptr<Store> Store::open(Options options) {
   detail::sweep_home(*store->db_, store->options_.home);
   return store;
 }
+
+void Store::backup(const std::filesystem::path& file, bool overwrite) {
+  detail::backup_database(*db_, file, overwrite);
+}
+
+RestoreReport Store::restore(const std::filesystem::path& file) {
+  return detail::restore_database(*db_, file);
+}
+
+CheckReport Store::check(bool repair) { return detail::check_home(*db_, repair); }
 
 }  // namespace a3s::store

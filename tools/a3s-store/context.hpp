@@ -30,6 +30,9 @@ struct Context {
 
   // The selected command; set by `on` while parsing, run after it succeeds.
   std::function<void()> action;
+  // The exit code of an action that succeeded but has something to report
+  // (check finding problems): 1. Failures throw instead.
+  int exit_code = 0;
 
   // Makes `fn` the action when `sub` is the command given.
   void on(CLI::App* sub, std::function<void()> fn);
@@ -52,5 +55,6 @@ void add_volume_commands(CLI::App& app, Context& ctx);
 void add_snapshot_commands(CLI::App& app, Context& ctx);
 void add_image_commands(CLI::App& app, Context& ctx);
 void add_migrate_commands(CLI::App& app, Context& ctx);
+void add_maintenance_commands(CLI::App& app, Context& ctx);
 
 }  // namespace a3s::cli

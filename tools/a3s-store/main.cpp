@@ -35,6 +35,7 @@ int run(int argc, char** argv) {
   a3s::cli::add_snapshot_commands(app, ctx);
   a3s::cli::add_image_commands(app, ctx);
   a3s::cli::add_migrate_commands(app, ctx);
+  a3s::cli::add_maintenance_commands(app, ctx);
 
   try {
     app.parse(argc, argv);
@@ -58,7 +59,7 @@ int run(int argc, char** argv) {
 
   try {
     ctx.action();
-    return 0;
+    return ctx.exit_code;
   } catch (const a3s::store::Error& e) {
     spdlog::debug("failed with {}", a3s::store::to_string(e.code()));
     std::cerr << "error: " << e.what() << '\n';

@@ -1,8 +1,10 @@
 // The entry point: opens the home and its database and hands out the stores.
 #pragma once
 
+#include <filesystem>
 #include <memory>
 
+#include "a3s/store/check.hpp"
 #include "a3s/store/error.hpp"
 #include "a3s/store/image_store.hpp"
 #include "a3s/store/network_store.hpp"
@@ -38,6 +40,35 @@ class Store {
   VolumeStore& volumes() { return volumes_; }
   SnapshotStore& snapshots() { return snapshots_; }
   ImageStore& images() { return images_; }
+
+  // Checks the database (integrity_check, foreign_key_check), the running
+  // totals against the rows, and, on the home's own database, every
+  // catalog's directories against its rows, under the write lock so that no
+  // change in progress is taken for a problem. With `repair`, fixes what
+  // SPEC §4 allows and records each fix in its finding (see check.hpp):
+  // rows first, files after the commit; a volume's data is never deleted.
+  // Throws busy, io, corrupt when the check itself cannot run.
+  CheckReport check(bool repair = false);
+
+  // Writes a consistent copy of the database to `file` through SQLite's
+  // online backup API while other threads and processes keep writing; the
+  // copy passes integrity_check before it appears at `file` (built under a
+  // temporary name beside it, then renamed). Files under the home are not
+  // part of it. Throws already_exists when `file` exists and not
+  // `overwrite`, invalid_argument for the database's own files, a directory
+  // or a missing directory, corrupt, busy, io.
+  void backup(const std::filesystem::path& file, bool overwrite = false);
+
+  // Puts the database file `file` (a backup) back in place of the database
+  // through the online backup API, so every connection already open, in any
+  // process, sees the restored rows. `file` is only read: a copy of it is
+  // brought to this engine's schema first (an older one migrated, a newer
+  // one refused with schema_too_new, a file that is not a store database
+  // invalid_argument or corrupt). The current database is kept as
+  // <db>.bak-restore-<unix time>. The home's files are then checked against
+  // the restored rows, as check() does, and the differences reported, not
+  // repaired. Throws busy, io as well.
+  RestoreReport restore(const std::filesystem::path& file);
 
   // The options the store was opened with, home and db_path resolved.
   const Options& options() const { return options_; }

@@ -1,0 +1,431 @@
+#include "store_check.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <SQLiteCpp/Statement.h>
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "a3s/store/error.hpp"
+#include "a3s/store/options.hpp"
+#include "catalog_dir.hpp"
+#include "database.hpp"
+#include "directory_change.hpp"
+#include "io_error.hpp"
+#include "unique_fd.hpp"
+
+namespace a3s::store::detail {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::string_view kDigestPrefix = "sha256:";
+// How 2.4.0 names a catalog entry it is still building.
+constexpr std::string_view kLegacyStagingPrefix = ".staging-";
+
+std::string in_quotes(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+const char* noun_of(CatalogKind kind) {
+  switch (kind) {
+    case CatalogKind::volumes:
+      return "volume";
+    case CatalogKind::snapshots:
+      return "snapshot";
+    case CatalogKind::images:
+      return "image";
+  }
+  return "";
+}
+
+// The object a catalog entry stands for, as messages name it.
+std::string object_of(CatalogKind kind, std::string_view name) {
+  switch (kind) {
+    case CatalogKind::images:
+      return "image " + std::string(kDigestPrefix) + std::string(name);
+    default:
+      return std::string(noun_of(kind)) + " " + in_quotes(name);
+  }
+}
+
+// The findings of one check, and what a repair has yet to do once the rows
+// are committed (files go only after the rows, SPEC §4).
+struct Check {
+  CheckReport report;
+  // Per catalog: entries no row owns, to delete; with the finding of each.
+  std::map<CatalogKind, std::vector<std::pair<std::string, std::size_t>>> orphans;
+  // Per catalog: what an interrupted change left in the catalog (2.4.0's
+  // ".staging-*") or in our staging (a dead process's), to delete.
+  std::map<CatalogKind, std::vector<std::pair<std::string, std::size_t>>> legacy_leftovers;
+  std::map<CatalogKind, std::vector<std::pair<std::string, std::size_t>>> staged_leftovers;
+  // Volume rows whose directory under the home is gone, to make again.
+  std::vector<std::pair<std::string, std::size_t>> volumes_to_make;
+
+  std::size_t add(std::string problem, std::string object, std::string message) {
+    report.findings.push_back({std::move(problem), std::move(object), std::move(message), {}});
+    return report.findings.size() - 1;
+  }
+  void repaired(std::size_t finding, std::string what) {
+    report.findings[finding].repair = std::move(what);
+  }
+};
+
+// PRAGMA integrity_check and foreign_key_check, read in one snapshot.
+void check_database(Database& db, Check& check) {
+  const std::string object = "database " + in_quotes(db.options().db_path.string());
+  db.read("check", [&](Connection& conn) {
+    SQLite::Statement integrity(conn.db(), "PRAGMA integrity_check");
+    while (integrity.executeStep()) {
+      const std::string line = integrity.getColumn(0).getString();
+      if (line != "ok") check.add("integrity", object, object + " is damaged: " + line);
+    }
+    SQLite::Statement keys(conn.db(), "PRAGMA foreign_key_check");
+    while (keys.executeStep()) {
+      const std::string table = keys.getColumn(0).getString();
+      const std::string rowid =
+          keys.getColumn(1).isNull() ? "?" : std::to_string(keys.getColumn(1).getInt64());
+      const std::string parent = keys.getColumn(2).getString();
+      check.add("foreign_key", object,
+                table + " row " + rowid + " refers to a " + parent + " row that does not exist");
+    }
+    return 0;
+  });
+}
+
+// The running totals of 0003_catalog_totals.sql against the rows they sum.
+// Returns whether they differ. Sizes are u64 kept in INTEGER columns as
+// their two's complement, so sums are taken in u64 here.
+bool check_totals(Connection& conn, Check& check) {
+  bool wrong = false;
+  std::map<std::string, std::int64_t> kept_layouts;
+  {
+    auto q = conn.prepare("SELECT digest, size_bytes FROM image_layouts ORDER BY digest");
+    while (q->executeStep()) kept_layouts[q->getColumn(0).getString()] = q->getColumn(1).getInt64();
+  }
+  std::map<std::string, std::int64_t> layouts;
+  {
+    auto q =
+        conn.prepare("SELECT digest, max(size_bytes) FROM images GROUP BY digest ORDER BY digest");
+    while (q->executeStep()) layouts[q->getColumn(0).getString()] = q->getColumn(1).getInt64();
+  }
+  if (kept_layouts != layouts) {
+    wrong = true;
+    check.add("totals", "image_layouts",
+              "image_layouts holds " + std::to_string(kept_layouts.size()) +
+                  " layout size(s) that differ from the images table's " +
+                  std::to_string(layouts.size()));
+  }
+
+  std::uint64_t snapshot_bytes = 0;
+  std::uint64_t snapshot_count = 0;
+  {
+    auto q = conn.prepare("SELECT size_bytes FROM snapshots ORDER BY id");
+    while (q->executeStep()) {
+      snapshot_bytes += static_cast<std::uint64_t>(q->getColumn(0).getInt64());
+      ++snapshot_count;
+    }
+  }
+  std::uint64_t layout_bytes = 0;
+  for (const auto& [digest, size] : layouts) layout_bytes += static_cast<std::uint64_t>(size);
+  const std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> expected = {
+      {"image_layouts", {layouts.size(), layout_bytes}},
+      {"snapshots", {snapshot_count, snapshot_bytes}},
+  };
+  std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> kept;
+  {
+    auto q = conn.prepare(
+        "SELECT catalog, record_count, size_bytes FROM catalog_totals ORDER BY catalog");
+    while (q->executeStep()) {
+      kept[q->getColumn(0).getString()] = {static_cast<std::uint64_t>(q->getColumn(1).getInt64()),
+                                           static_cast<std::uint64_t>(q->getColumn(2).getInt64())};
+    }
+  }
+  for (const auto& [catalog, want] : expected) {
+    const auto it = kept.find(catalog);
+    const std::string object = "catalog_totals " + in_quotes(catalog);
+    if (it == kept.end()) {
+      wrong = true;
+      check.add("totals", object, object + " is missing");
+    } else if (it->second != want) {
+      wrong = true;
+      check.add("totals", object,
+                object + " counts " + std::to_string(it->second.first) + " record(s) of " +
+                    std::to_string(it->second.second) + " bytes, the rows " +
+                    std::to_string(want.first) + " of " + std::to_string(want.second));
+    }
+  }
+  return wrong;
+}
+
+// Rebuilds image_layouts from images and catalog_totals from both tables.
+void recompute_totals(Connection& conn) {
+  conn.db().exec("DELETE FROM image_layouts");
+  conn.db().exec(
+      "INSERT INTO image_layouts (digest, size_bytes) "
+      "SELECT digest, max(size_bytes) FROM images GROUP BY digest");
+  conn.db().exec("DELETE FROM catalog_totals");
+  conn.db().exec(
+      "INSERT INTO catalog_totals (catalog, record_count, size_bytes) "
+      "SELECT 'snapshots', count(*), coalesce(sum(size_bytes), 0) FROM snapshots");
+  conn.db().exec(
+      "INSERT INTO catalog_totals (catalog, record_count, size_bytes) "
+      "SELECT 'image_layouts', count(*), coalesce(sum(size_bytes), 0) FROM image_layouts");
+}
+
+// The names of the catalog entries the rows of `kind` own: volume names
+// (with their mount points), snapshot IDs, digests' hex.
+std::map<std::string, std::string> rows_of(Connection& conn, CatalogKind kind) {
+  std::map<std::string, std::string> rows;
+  switch (kind) {
+    case CatalogKind::volumes: {
+      auto q = conn.prepare("SELECT name, mount_point FROM volumes ORDER BY name");
+      while (q->executeStep()) rows[q->getColumn(0).getString()] = q->getColumn(1).getString();
+      break;
+    }
+    case CatalogKind::snapshots: {
+      auto q = conn.prepare("SELECT id FROM snapshots ORDER BY id");
+      while (q->executeStep()) rows[q->getColumn(0).getString()] = {};
+      break;
+    }
+    case CatalogKind::images: {
+      auto q = conn.prepare("SELECT DISTINCT digest FROM images ORDER BY digest");
+      while (q->executeStep()) {
+        const std::string digest = q->getColumn(0).getString();
+        if (digest.starts_with(kDigestPrefix)) rows[digest.substr(kDigestPrefix.size())] = {};
+      }
+      break;
+    }
+  }
+  return rows;
+}
+
+// Whether the entry `name` of the catalog is a directory (not a symlink)
+// holding what a row of `kind` needs: a snapshot's rootfs directory.
+bool entry_complete(const CatalogDir& catalog, CatalogKind kind, const std::string& name) {
+  UniqueFd entry(
+      ::openat(catalog.fd(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!entry) return false;
+  if (kind != CatalogKind::snapshots) return true;
+  struct stat st {};
+  return ::fstatat(entry.get(), "rootfs", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+}
+
+// Compares one catalog with its rows, inside the write transaction; with
+// `repair`, deletes the snapshot and image rows whose files are gone.
+void check_catalog(Connection& conn, const fs::path& home, CatalogKind kind, bool repair,
+                   Check& check) {
+  const auto catalog = CatalogDir::open(home, kind, /*create=*/false);
+  const auto rows = rows_of(conn, kind);
+  for (const auto& [name, mount_point] : rows) {
+    const std::string object = object_of(kind, name);
+    const fs::path dir = catalog_path(home, kind) / name;
+    if (kind == CatalogKind::volumes && fs::path(mount_point) != dir) {
+      // Imported from another home: its data stayed where it was.
+      std::error_code ec;
+      if (!fs::is_directory(mount_point, ec)) {
+        check.add("missing_directory", object,
+                  object + " has no directory at its mount point '" + mount_point +
+                      "' (outside the home: not made again)");
+      }
+      continue;
+    }
+    if (catalog && entry_complete(*catalog, kind, name)) continue;
+    const std::string what =
+        kind == CatalogKind::snapshots ? (dir / "rootfs").string() : dir.string();
+    const std::size_t finding =
+        check.add("missing_directory", object, object + " has no directory '" + what + "'");
+    if (!repair) continue;
+    if (kind == CatalogKind::volumes) {
+      if (!catalog || catalog->entry_type(name) == EntryType::absent) {
+        check.volumes_to_make.emplace_back(name, finding);
+      }
+      continue;
+    }
+    auto erase = kind == CatalogKind::snapshots
+                     ? conn.prepare("DELETE FROM snapshots WHERE id = ?")
+                     : conn.prepare("DELETE FROM images WHERE digest = ?");
+    erase->bind(1, kind == CatalogKind::snapshots ? name : std::string(kDigestPrefix) + name);
+    erase->exec();
+    check.repaired(finding, "deleted the row");
+    // What is left of its directory, if anything, goes with the orphans.
+    if (catalog && catalog->entry_type(name) == EntryType::directory) {
+      check.orphans[kind].emplace_back(name, finding);
+    }
+  }
+  if (!catalog) return;
+
+  for (const auto& name : catalog->entries()) {
+    const fs::path path = catalog->entry_path(name);
+    if (name.starts_with(kLegacyStagingPrefix)) {
+      const std::size_t finding =
+          check.add("staging_leftover", "'" + path.string() + "'",
+                    "'" + path.string() + "' is what an interrupted 2.4.0 change left behind");
+      if (repair) check.legacy_leftovers[kind].emplace_back(name, finding);
+      continue;
+    }
+    if (rows.count(name) != 0) continue;
+    const EntryType type = catalog->entry_type(name);
+    if (!is_entry_name(kind, name) || type != EntryType::directory) {
+      check.add("unexpected_entry", "'" + path.string() + "'",
+                "'" + path.string() + "' is not a " + noun_of(kind) +
+                    " directory this engine makes (left alone)");
+      continue;
+    }
+    const std::string object = object_of(kind, name);
+    if (kind == CatalogKind::volumes) {
+      check.add("orphan_directory", object,
+                "'" + path.string() + "' has no volume row (user data: never deleted)");
+      continue;
+    }
+    const std::size_t finding =
+        check.add("orphan_directory", object, "'" + path.string() + "' has no row");
+    if (repair) check.orphans[kind].emplace_back(name, finding);
+  }
+}
+
+// Our staging entries whose process is gone: the open's sweep could not
+// remove them.
+void check_staging(const fs::path& home, CatalogKind kind, bool repair, Check& check) {
+  auto catalog = CatalogDir::open(home, kind, /*create=*/false);
+  if (!catalog) return;
+  for (const auto& entry : catalog->staging_entries()) {
+    if (entry.owner_alive) continue;
+    const std::string path = catalog->staging_path(entry.name).string();
+    const std::size_t finding = check.add("staging_leftover", "'" + path + "'",
+                                          "'" + path + "' was left by a process that is gone");
+    if (repair && !entry.intent) check.staged_leftovers[kind].emplace_back(entry.name, finding);
+  }
+}
+
+// After the rows are committed: deletes what the check found to delete and
+// makes the volume directories that are missing.
+void repair_files(const fs::path& home,
+                  std::map<CatalogKind, std::unique_ptr<DirectoryChange>>& changes, Check& check) {
+  for (auto& [kind, change] : changes) {
+    const auto& orphans = check.orphans[kind];
+    try {
+      change->finish();
+      for (const auto& [name, finding] : orphans) {
+        if (check.report.findings[finding].repair.empty()) {
+          check.repaired(finding, "deleted the directory");
+        } else {
+          check.repaired(finding, check.report.findings[finding].repair + " and the directory");
+        }
+      }
+    } catch (const Error& e) {
+      spdlog::warn("check --repair: {}", e.what());
+    }
+  }
+  for (auto& [kind, leftovers] : check.legacy_leftovers) {
+    auto catalog = CatalogDir::open(home, kind, /*create=*/false);
+    if (!catalog) continue;
+    for (const auto& [name, finding] : leftovers) {
+      try {
+        const std::string staged = catalog->move_out(name);
+        const std::string why = staged.empty() ? "" : catalog->remove_staged(staged);
+        if (why.empty()) {
+          check.repaired(finding, "deleted it");
+        } else {
+          spdlog::warn("check --repair: {}", why);
+        }
+      } catch (const Error& e) {
+        spdlog::warn("check --repair: {}", e.what());
+      }
+    }
+  }
+  for (auto& [kind, leftovers] : check.staged_leftovers) {
+    auto catalog = CatalogDir::open(home, kind, /*create=*/false);
+    if (!catalog) continue;
+    for (const auto& [name, finding] : leftovers) {
+      const std::string why = catalog->remove_staged(name);
+      if (why.empty()) {
+        check.repaired(finding, "deleted it");
+      } else {
+        spdlog::warn("check --repair: {}", why);
+      }
+    }
+  }
+  if (!check.volumes_to_make.empty()) {
+    auto catalog = CatalogDir::open(home, CatalogKind::volumes, /*create=*/true);
+    for (const auto& [name, finding] : check.volumes_to_make) {
+      if (::mkdirat(catalog->fd(), name.c_str(), 0755) != 0 && errno != EEXIST) {
+        spdlog::warn("check --repair: {}",
+                     io_reason("cannot create directory", catalog->entry_path(name), errno));
+        continue;
+      }
+      check.repaired(finding, "made an empty directory");
+    }
+    fsync_directory(catalog->fd(), catalog->path());
+  }
+}
+
+}  // namespace
+
+CheckReport check_home(Database& db, bool repair) {
+  Check check;
+  check_database(db, check);
+
+  const fs::path& home = db.options().home;
+  const bool files = changes_home_files(db.options());
+  if (!files) {
+    spdlog::info("check: the database is not {}: its rows are not compared with files",
+                 (home / "box.db").string());
+  }
+  // Leftovers of crashed processes first, as an open does.
+  if (repair && files) sweep_home(db, home);
+
+  // One DirectoryChange per catalog whose orphans may be deleted: it deletes
+  // them after the commit, each only if no row owns it by then.
+  std::map<CatalogKind, std::unique_ptr<DirectoryChange>> changes;
+  if (repair && files) {
+    for (const CatalogKind kind : {CatalogKind::snapshots, CatalogKind::images}) {
+      changes[kind] = std::make_unique<DirectoryChange>(db, home, kind, "check --repair");
+    }
+  }
+
+  const std::size_t database_findings = check.report.findings.size();
+  db.write("check", [&](Connection& conn) {
+    // The body may run again (busy): start from what the database check found.
+    check.report.findings.resize(database_findings);
+    check.orphans.clear();
+    check.legacy_leftovers.clear();
+    check.staged_leftovers.clear();
+    check.volumes_to_make.clear();
+
+    const std::size_t before_totals = check.report.findings.size();
+    const bool totals_wrong = check_totals(conn, check);
+    if (files) {
+      for (const CatalogKind kind : kAllCatalogs) {
+        check_catalog(conn, home, kind, repair, check);
+        check_staging(home, kind, repair, check);
+      }
+    }
+    if (repair) {
+      if (totals_wrong) {
+        recompute_totals(conn);
+        for (std::size_t i = before_totals; i < check.report.findings.size(); ++i) {
+          if (check.report.findings[i].problem == "totals") check.repaired(i, "recomputed");
+        }
+      }
+      for (auto& [kind, change] : changes) {
+        std::vector<std::string> names;
+        for (const auto& [name, finding] : check.orphans[kind]) names.push_back(name);
+        if (!names.empty()) change->remove_after_commit(std::move(names));
+      }
+    }
+    return 0;
+  });
+  if (repair && files) repair_files(home, changes, check);
+  return std::move(check.report);
+}
+
+}  // namespace a3s::store::detail
