@@ -36,6 +36,7 @@ int run(int argc, char** argv) {
   a3s::cli::add_image_commands(app, ctx);
   a3s::cli::add_migrate_commands(app, ctx);
   a3s::cli::add_maintenance_commands(app, ctx);
+  a3s::cli::add_shell_command(app, ctx);
 
   try {
     app.parse(argc, argv);
