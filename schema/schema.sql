@@ -2,7 +2,7 @@
 -- the migrations and compares, and `a3s-store migrate verify` checks a live
 -- database against it). Do not edit by hand.
 
-PRAGMA user_version = 3;
+PRAGMA user_version = 4;
 
 CREATE TABLE catalog_totals (
   catalog TEXT NOT NULL PRIMARY KEY CHECK (catalog IN ('snapshots', 'image_layouts')),
@@ -101,6 +101,42 @@ CREATE INDEX images_by_digest ON images (digest);
 CREATE INDEX images_by_last_used ON images (last_used, reference);
 
 CREATE INDEX snapshots_by_created_at ON snapshots (created_at, id);
+
+CREATE VIEW endpoints_by_network AS
+  SELECT e.network AS network, n.subnet AS subnet, n.gateway AS gateway,
+         e.box_id AS box_id, e.box_name AS box_name, e.ip_address AS ip_address,
+         e.mac_address AS mac_address, e.aliases AS aliases
+  FROM network_endpoints AS e
+  JOIN networks AS n ON n.name = e.network
+  ORDER BY e.network, e.box_id;
+
+CREATE VIEW images_by_last_use AS
+  SELECT reference, digest, last_used, pulled_at,
+         CASE WHEN size_bytes < 0 THEN size_bytes + 18446744073709551616.0
+              ELSE size_bytes END AS size_bytes,
+         round((CASE WHEN size_bytes < 0 THEN size_bytes + 18446744073709551616.0
+                     ELSE size_bytes END) / 1048576.0, 1) AS size_mib
+  FROM images
+  ORDER BY last_used, reference;
+
+CREATE VIEW snapshots_by_age AS
+  SELECT id, name, source_box_id, image, created_at,
+         CASE WHEN size_bytes < 0 THEN size_bytes + 18446744073709551616.0
+              ELSE size_bytes END AS size_bytes,
+         round((CASE WHEN size_bytes < 0 THEN size_bytes + 18446744073709551616.0
+                     ELSE size_bytes END) / 1048576.0, 1) AS size_mib
+  FROM snapshots
+  ORDER BY created_at DESC, id;
+
+CREATE VIEW volumes_in_use AS
+  SELECT v.name AS name, v.mount_point AS mount_point,
+         (SELECT count(*) FROM volume_users AS u WHERE u.volume = v.name) AS users,
+         (SELECT json_group_array(box_id)
+            FROM (SELECT u.box_id AS box_id FROM volume_users AS u
+                  WHERE u.volume = v.name ORDER BY u.position)) AS in_use_by
+  FROM volumes AS v
+  WHERE EXISTS (SELECT 1 FROM volume_users AS u WHERE u.volume = v.name)
+  ORDER BY v.name;
 
 CREATE TRIGGER image_layouts_count_delete AFTER DELETE ON image_layouts
 BEGIN
