@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "database.hpp"
 
@@ -19,5 +21,18 @@ struct CatalogTotals {
 // counts). One primary-key lookup, whatever the catalog's size. Throws
 // corrupt when the row is missing (the database was edited by hand).
 CatalogTotals catalog_totals(Connection& conn, std::string_view catalog);
+
+// A running total that differs from the rows it sums.
+struct TotalsMismatch {
+  std::string object;   // "image_layouts", "catalog_totals 'snapshots'"
+  std::string message;  // naming both values
+};
+
+// Compares image_layouts and catalog_totals with a scan of the images and
+// snapshots tables (sizes summed as u64, as stored). Empty when they agree.
+std::vector<TotalsMismatch> totals_mismatches(Connection& conn);
+
+// Rebuilds image_layouts and catalog_totals from the tables (check --repair).
+void recompute_totals(Connection& conn);
 
 }  // namespace a3s::store::detail

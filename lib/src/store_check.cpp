@@ -19,6 +19,7 @@
 #include "a3s/store/error.hpp"
 #include "a3s/store/options.hpp"
 #include "catalog_dir.hpp"
+#include "catalog_totals.hpp"
 #include "database.hpp"
 #include "directory_change.hpp"
 #include "io_error.hpp"
@@ -101,84 +102,11 @@ void check_database(Database& db, Check& check) {
   });
 }
 
-// The running totals of 0003_catalog_totals.sql against the rows they sum.
-// Returns whether they differ. Sizes are u64 kept in INTEGER columns as
-// their two's complement, so sums are taken in u64 here.
+// The running totals against the rows they sum. Returns whether they differ.
 bool check_totals(Connection& conn, Check& check) {
-  bool wrong = false;
-  std::map<std::string, std::int64_t> kept_layouts;
-  {
-    auto q = conn.prepare("SELECT digest, size_bytes FROM image_layouts ORDER BY digest");
-    while (q->executeStep()) kept_layouts[q->getColumn(0).getString()] = q->getColumn(1).getInt64();
-  }
-  std::map<std::string, std::int64_t> layouts;
-  {
-    auto q =
-        conn.prepare("SELECT digest, max(size_bytes) FROM images GROUP BY digest ORDER BY digest");
-    while (q->executeStep()) layouts[q->getColumn(0).getString()] = q->getColumn(1).getInt64();
-  }
-  if (kept_layouts != layouts) {
-    wrong = true;
-    check.add("totals", "image_layouts",
-              "image_layouts holds " + std::to_string(kept_layouts.size()) +
-                  " layout size(s) that differ from the images table's " +
-                  std::to_string(layouts.size()));
-  }
-
-  std::uint64_t snapshot_bytes = 0;
-  std::uint64_t snapshot_count = 0;
-  {
-    auto q = conn.prepare("SELECT size_bytes FROM snapshots ORDER BY id");
-    while (q->executeStep()) {
-      snapshot_bytes += static_cast<std::uint64_t>(q->getColumn(0).getInt64());
-      ++snapshot_count;
-    }
-  }
-  std::uint64_t layout_bytes = 0;
-  for (const auto& [digest, size] : layouts) layout_bytes += static_cast<std::uint64_t>(size);
-  const std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> expected = {
-      {"image_layouts", {layouts.size(), layout_bytes}},
-      {"snapshots", {snapshot_count, snapshot_bytes}},
-  };
-  std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> kept;
-  {
-    auto q = conn.prepare(
-        "SELECT catalog, record_count, size_bytes FROM catalog_totals ORDER BY catalog");
-    while (q->executeStep()) {
-      kept[q->getColumn(0).getString()] = {static_cast<std::uint64_t>(q->getColumn(1).getInt64()),
-                                           static_cast<std::uint64_t>(q->getColumn(2).getInt64())};
-    }
-  }
-  for (const auto& [catalog, want] : expected) {
-    const auto it = kept.find(catalog);
-    const std::string object = "catalog_totals " + in_quotes(catalog);
-    if (it == kept.end()) {
-      wrong = true;
-      check.add("totals", object, object + " is missing");
-    } else if (it->second != want) {
-      wrong = true;
-      check.add("totals", object,
-                object + " counts " + std::to_string(it->second.first) + " record(s) of " +
-                    std::to_string(it->second.second) + " bytes, the rows " +
-                    std::to_string(want.first) + " of " + std::to_string(want.second));
-    }
-  }
-  return wrong;
-}
-
-// Rebuilds image_layouts from images and catalog_totals from both tables.
-void recompute_totals(Connection& conn) {
-  conn.db().exec("DELETE FROM image_layouts");
-  conn.db().exec(
-      "INSERT INTO image_layouts (digest, size_bytes) "
-      "SELECT digest, max(size_bytes) FROM images GROUP BY digest");
-  conn.db().exec("DELETE FROM catalog_totals");
-  conn.db().exec(
-      "INSERT INTO catalog_totals (catalog, record_count, size_bytes) "
-      "SELECT 'snapshots', count(*), coalesce(sum(size_bytes), 0) FROM snapshots");
-  conn.db().exec(
-      "INSERT INTO catalog_totals (catalog, record_count, size_bytes) "
-      "SELECT 'image_layouts', count(*), coalesce(sum(size_bytes), 0) FROM image_layouts");
+  const auto mismatches = totals_mismatches(conn);
+  for (const auto& m : mismatches) check.add("totals", m.object, m.message);
+  return !mismatches.empty();
 }
 
 // The names of the catalog entries the rows of `kind` own: volume names
