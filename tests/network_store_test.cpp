@@ -442,7 +442,7 @@ TEST_CASE("connect crosses octet boundaries in a larger subnet", "[network][ipam
 TEST_CASE("connect never hands out the gateway address", "[network][ipam]") {
   TempDir tmp;
   auto store = open_store(tmp);
-  // A legacy record whose gateway is not network + 1.
+  // A legacy record whose gateway is not the subnet's address + 1.
   store->networks().create(make_network("odd", "10.88.0.0/24", "10.88.0.2"));
   CHECK(store->networks().connect("odd", "b1", "n").ip_address == "10.88.0.3");
   CHECK(store->networks().connect("odd", "b2", "n").ip_address == "10.88.0.4");

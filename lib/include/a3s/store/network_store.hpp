@@ -75,7 +75,8 @@ class NetworkStore {
   NetworkConfig update(const NetworkConfig& config);
 
   // Connects `box_id` to the network: allocates the lowest free address
-  // from network+2 to broadcast-1 (skipping the gateway), derives the MAC
+  // from the subnet's address as written + 2 to broadcast - 1 (host bits
+  // kept, as 2.4.0 counts; skipping the gateway), derives the MAC
   // (02:42 + the four octets), drops empty aliases and any equal to
   // box_name, and returns the new endpoint. Throws not_found (network),
   // already_exists (box already connected), exhausted (no address left),
