@@ -427,6 +427,12 @@ TEST_CASE("a record naming one field twice is refused, as serde refuses it",
   text.insert(1, R"("size_bytes":1,)");
   CHECK(refusal([&] { store::image_from_json_text(text); }) ==
         "image: field 'size_bytes' is named twice");
+
+  // A field no record declares is skipped whole, as serde skips it: named
+  // twice, or holding an object that names a key twice, it is no error.
+  text = valid_image().dump();
+  text.insert(1, R"("later":{"a":{"b":1,"b":2},"a":3},"later":[],)");
+  CHECK(store::image_from_json_text(text) == store::image_from_json(valid_image()));
 }
 
 TEST_CASE("a repeated key in a map or a free JSON object keeps its last value",

@@ -46,10 +46,11 @@ std::optional<nlohmann::json> parse_object(std::string_view text);
 
 // Parses one JSON value as serde reads the records in it: an object that is a
 // record (the top-level value, a value of a map, an element of a list, and
-// any other field's object) must not name one field twice; a repeated key in
-// a map (labels, env, endpoints, and the legacy files' networks and volumes
-// when they hold an object) keeps its last value, and anything goes inside
-// image_config and health_check. Throws Error(invalid_argument):
+// any other declared field's object) must not name one of the records' fields
+// twice; a repeated key in a map (labels, env, endpoints, and the legacy
+// files' networks and volumes when they hold an object) keeps its last value,
+// and anything goes inside image_config, health_check and fields no record
+// declares (serde skips them). Throws Error(invalid_argument):
 // "<what>: not valid JSON: ..." or "<what>: field 'policy.isolation' is named
 // twice". For *_from_json_text, and for reading the legacy JSON files.
 nlohmann::json parse_json_text(std::string_view text, std::string_view what);

@@ -32,6 +32,62 @@ bool is_map_field(std::string_view key) {
 }
 bool is_free_field(std::string_view key) { return key == "image_config" || key == "health_check"; }
 
+// The fields the records (and the legacy files' wrappers) declare. serde
+// skips any other field whole, as IgnoredAny: naming it twice is no error and
+// anything goes inside it.
+bool is_known_field(const std::string& key) {
+  static const std::set<std::string, std::less<>> known = {"action",
+                                                           "aliases",
+                                                           "box_id",
+                                                           "box_name",
+                                                           "cmd",
+                                                           "created_at",
+                                                           "description",
+                                                           "digest",
+                                                           "driver",
+                                                           "egress",
+                                                           "endpoints",
+                                                           "entrypoint",
+                                                           "env",
+                                                           "from",
+                                                           "gateway",
+                                                           "health_check",
+                                                           "healthcheck_disabled",
+                                                           "id",
+                                                           "image",
+                                                           "image_config",
+                                                           "images",
+                                                           "in_use_by",
+                                                           "ingress",
+                                                           "ip_address",
+                                                           "isolation",
+                                                           "labels",
+                                                           "last_used",
+                                                           "mac_address",
+                                                           "memory_mb",
+                                                           "mount_point",
+                                                           "name",
+                                                           "network_mode",
+                                                           "networks",
+                                                           "path",
+                                                           "policy",
+                                                           "port_map",
+                                                           "ports",
+                                                           "protocol",
+                                                           "pulled_at",
+                                                           "reference",
+                                                           "rootfs_cache_key",
+                                                           "size_bytes",
+                                                           "size_limit",
+                                                           "source_box_id",
+                                                           "subnet",
+                                                           "to",
+                                                           "vcpus",
+                                                           "volumes",
+                                                           "workdir"};
+  return known.contains(key);
+}
+
 // One open object or array, from the outermost in.
 struct Frame {
   Kind kind;
@@ -59,7 +115,8 @@ class DuplicateFields {
       case json::parse_event_t::key: {
         Frame& top = frames_.back();
         top.key = parsed.get<std::string>();
-        if (top.kind == Kind::record && !top.fields.insert(top.key).second) {
+        if (top.kind == Kind::record && is_known_field(top.key) &&
+            !top.fields.insert(top.key).second) {
           (top.where / top.key).fail("is named twice");
         }
         break;
@@ -88,7 +145,9 @@ class DuplicateFields {
     }
     Where where = outer.where / outer.key;
     if (object && is_map_field(outer.key)) return {Kind::map, std::move(where)};
-    if (is_free_field(outer.key)) return {Kind::free, std::move(where)};
+    if (is_free_field(outer.key) || !is_known_field(outer.key)) {
+      return {Kind::free, std::move(where)};
+    }
     return {inner, std::move(where)};
   }
 
