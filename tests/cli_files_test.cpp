@@ -105,7 +105,7 @@ TEST_CASE("snapshot save with flags, ls, inspect and rm", "[cli][snapshot]") {
   CHECK(saved["name"] == "first");
   CHECK(saved["source_box_id"] == "box-1");
   CHECK(saved["image"] == "alpine:3");
-  CHECK(saved["vcpus"] == 1);
+  CHECK(saved["vcpus"] == 2);  // the defaults of SnapshotMetadata::new in 2.4.0
   CHECK(saved["memory_mb"] == 512);
   CHECK(saved["volumes"] == json::array());
   CHECK(saved["env"] == json::object());
@@ -234,6 +234,76 @@ TEST_CASE("snapshot save --metadata keeps the record and recomputes the size", "
   }
 }
 
+TEST_CASE("--json writes a snapshot's fields in the runtime's order", "[cli][snapshot][json]") {
+  Home home;
+  TempDir tmp;
+  const auto metadata = tmp.path() / "metadata.json";
+  // The fields in another order; the maps and image_config's keys unsorted.
+  write(metadata,
+        R"({"description":"d","created_at":"2024-01-01T00:00:00.000001+00:00","size_bytes":7,)"
+        R"("rootfs_cache_key":null,"network_mode":"bridge","labels":{"b":"2","a":"1"},)"
+        R"("port_map":["80:80"],"healthcheck_disabled":true,"health_check":{},)"
+        R"("image_config":{"z":1,"a":2},"workdir":"/w","entrypoint":["sh"],"cmd":["-c"],)"
+        R"("env":{"Y":"1","X":"2"},"volumes":["/a:/b"],"memory_mb":64,"vcpus":3,)"
+        R"("image":"alpine:3","source_box_id":"box-1","name":"n","id":"s1"})");
+  const auto r = home.run({"--json", "snapshot", "save", "--rootfs", (tmp.path() / "none").string(),
+                           "--metadata", metadata.string()});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const std::string text = R"({
+  "id": "s1",
+  "name": "n",
+  "source_box_id": "box-1",
+  "image": "alpine:3",
+  "vcpus": 3,
+  "memory_mb": 64,
+  "volumes": [
+    "/a:/b"
+  ],
+  "env": {
+    "X": "2",
+    "Y": "1"
+  },
+  "cmd": [
+    "-c"
+  ],
+  "entrypoint": [
+    "sh"
+  ],
+  "workdir": "/w",
+  "image_config": {
+    "a": 2,
+    "z": 1
+  },
+  "health_check": {},
+  "healthcheck_disabled": true,
+  "port_map": [
+    "80:80"
+  ],
+  "labels": {
+    "a": "1",
+    "b": "2"
+  },
+  "network_mode": "bridge",
+  "rootfs_cache_key": null,
+  "size_bytes": 0,
+  "created_at": "2024-01-01T00:00:00.000001Z",
+  "description": "d"
+}
+)";
+  CHECK(r.out == text);
+  CHECK(home.run({"--json", "snapshot", "inspect", "s1"}).out == text);
+  CHECK(home.run({"snapshot", "inspect", "s1"}).out == text);
+
+  // A file naming a field twice is refused, as the runtime refuses it.
+  const auto twice = tmp.path() / "twice.json";
+  write(twice, R"({"id":"s2","id":"s2","name":"n","source_box_id":"b","image":"i","vcpus":1,)"
+               R"("memory_mb":1,"volumes":[],"env":{},"cmd":[]})");
+  home.fails_quietly({"snapshot", "save", "--rootfs", (tmp.path() / "none").string(), "--metadata",
+                      twice.string()},
+                     "metadata file '" + twice.string() + "': snapshot: field 'id' is named twice");
+}
+
 TEST_CASE("snapshot save --metadata refuses unreadable and invalid files", "[cli][snapshot]") {
   Home home;
   TempDir tmp;
@@ -316,7 +386,7 @@ TEST_CASE("snapshot ls is newest first, ties by ID", "[cli][snapshot]") {
   const auto list = home.run_json({"snapshot", "ls"});
   CHECK(ids_of(list) == std::vector<std::string>{"newest", "new-a", "new-b", "mid", "old"});
   CHECK(list[0]["created_at"] == "2026-01-01T00:00:00.000000002Z");
-  CHECK(list[4]["created_at"] == "2023-05-31T22:00:00.5Z");
+  CHECK(list[4]["created_at"] == "2023-05-31T22:00:00.500Z");
 }
 
 TEST_CASE("snapshot prune by count and by bytes", "[cli][snapshot]") {
@@ -451,8 +521,16 @@ TEST_CASE("image put, ls, inspect and rm", "[cli][image]") {
   const auto stable =
       home.run_json({"image", "put", kNginxStable, kNginxDigest, layout(kNginxHex)});
   CHECK(stable["path"] == nginx["path"]);  // one layout per digest
-  const auto alpine = home.run_json({"image", "put", kAlpine, kAlpineDigest, layout(kAlpineHex)});
+  const auto put = home.run({"--json", "image", "put", kAlpine, kAlpineDigest, layout(kAlpineHex)});
+  REQUIRE(put.exit_code == 0);
+  const auto alpine = json::parse(put.out);
   CHECK(alpine["size_bytes"] == 576);
+  // --json writes the fields in the runtime's order.
+  CHECK(put.out == "{\n  \"reference\": \"" + kAlpine + "\",\n  \"digest\": \"" + kAlpineDigest +
+                       "\",\n  \"size_bytes\": 576,\n  \"pulled_at\": \"" +
+                       alpine["pulled_at"].get<std::string>() + "\",\n  \"last_used\": \"" +
+                       alpine["last_used"].get<std::string>() + "\",\n  \"path\": \"" +
+                       alpine["path"].get<std::string>() + "\"\n}\n");
 
   CHECK(home.run_json({"image", "ls"}) == json::array({alpine, nginx, stable}));  // by reference
 

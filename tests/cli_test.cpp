@@ -22,6 +22,21 @@ namespace {
 
 const std::vector<std::string> kBadNames = {"a/b", "..", "", std::string(129, 'n'), ".x", "-x"};
 
+// `text` (pretty JSON, one value) as it appears as an element of a --json
+// list: each line indented by two more spaces.
+std::string as_list_element(const std::string& text) {
+  std::string out;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const auto end = text.find('\n', start);
+    out += "  " + text.substr(start, end - start);
+    if (end == std::string::npos) break;
+    out += '\n';
+    start = end + 1;
+  }
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("network create, ls, inspect and rm", "[cli][network]") {
@@ -139,6 +154,85 @@ TEST_CASE("network connect and disconnect", "[cli][network]") {
     CHECK(removed["endpoints"].size() == 2);
     CHECK(home.run_json({"network", "ls"}) == json::array());
   }
+}
+
+TEST_CASE("--json writes a network's fields in the runtime's order", "[cli][network][json]") {
+  Home home;
+  home.run_json({"network", "create", "frontend", "--subnet", "10.88.0.0/24", "--label", "b=2",
+                 "--label", "a=1"});
+  // A repeated alias is kept, as 2.4.0 keeps it.
+  const auto endpoint = home.run({"--json", "network", "connect", "frontend", "box-a", "--box-name",
+                                  "web", "--alias", "db", "--alias", "db"});
+  REQUIRE(endpoint.exit_code == 0);
+  const std::string endpoint_text = R"({
+  "box_id": "box-a",
+  "box_name": "web",
+  "aliases": [
+    "db",
+    "db"
+  ],
+  "ip_address": "10.88.0.2",
+  "mac_address": "02:42:0a:58:00:02"
+})";
+  CHECK(endpoint.out == endpoint_text + "\n");
+
+  const auto r = home.run({"--json", "network", "inspect", "frontend"});
+  REQUIRE(r.exit_code == 0);
+  const std::string created_at = json::parse(r.out).at("created_at");
+  const std::string network_text = R"({
+  "name": "frontend",
+  "subnet": "10.88.0.0/24",
+  "gateway": "10.88.0.1",
+  "driver": "bridge",
+  "labels": {
+    "a": "1",
+    "b": "2"
+  },
+  "endpoints": {
+    "box-a": )" + as_list_element(as_list_element(endpoint_text)).substr(4) +
+                                   R"(
+  },
+  "created_at": ")" + created_at + R"(",
+  "policy": {
+    "isolation": "none",
+    "ingress": [],
+    "egress": []
+  }
+})";
+  CHECK(r.out == network_text + "\n");
+  CHECK(home.run({"network", "inspect", "frontend"}).out == network_text + "\n");
+
+  const auto ls = home.run({"--json", "network", "ls"});
+  CHECK(ls.out == "[\n" + as_list_element(network_text) + "\n]\n");
+}
+
+TEST_CASE("--json writes a volume's fields in the runtime's order", "[cli][volume][json]") {
+  Home home;
+  home.run_json({"volume", "create", "data", "--label", "b=2", "--label", "a=1"});
+  home.run_json({"volume", "attach", "data", "box-2"});
+  home.run_json({"volume", "attach", "data", "box-1"});
+  const auto r = home.run({"--json", "volume", "inspect", "data"});
+  REQUIRE(r.exit_code == 0);
+  const json parsed = json::parse(r.out);
+  const std::string text = R"({
+  "name": "data",
+  "driver": "local",
+  "mount_point": ")" + parsed.at("mount_point").get<std::string>() +
+                           R"(",
+  "labels": {
+    "a": "1",
+    "b": "2"
+  },
+  "in_use_by": [
+    "box-2",
+    "box-1"
+  ],
+  "size_limit": 0,
+  "created_at": ")" + parsed.at("created_at").get<std::string>() +
+                           R"("
+})";
+  CHECK(r.out == text + "\n");
+  CHECK(home.run({"--json", "volume", "ls"}).out == "[\n" + as_list_element(text) + "\n]\n");
 }
 
 TEST_CASE("network connect on a full subnet is exhausted", "[cli][network]") {

@@ -494,18 +494,32 @@ TEST_CASE("connect to an unknown network is not_found", "[network][ipam]") {
   CHECK(store->networks().list().empty());
 }
 
-TEST_CASE("connect drops empty aliases and aliases equal to the box name", "[network][ipam]") {
+TEST_CASE("connect drops empty aliases and aliases equal to the box name, and nothing else",
+          "[network][ipam]") {
   TempDir tmp;
   auto store = open_store(tmp);
   store->networks().create(make_network("dev"));
-  const auto e = store->networks().connect("dev", "box-1", "web", {"", "db", "web", "", "cache"});
-  CHECK(e.aliases == std::vector<std::string>{"db", "cache"});
+  // As 2.4.0: a repeated alias is kept, in its place (no other dedup).
+  const auto e =
+      store->networks().connect("dev", "box-1", "web", {"", "db", "web", "", "cache", "db"});
+  const std::vector<std::string> kept{"db", "cache", "db"};
+  CHECK(e.aliases == kept);
+  CHECK(st::to_json_text(e) ==
+        R"({"box_id":"box-1","box_name":"web","aliases":["db","cache","db"],)"
+        R"("ip_address":"10.88.0.2","mac_address":"02:42:0a:58:00:02"})");
   const auto only_dropped = store->networks().connect("dev", "box-2", "api", {"", "api"});
   CHECK(only_dropped.aliases.empty());
   const auto got = store->networks().get("dev");
   REQUIRE(got.has_value());
-  CHECK(got->endpoints.at("box-1").aliases == std::vector<std::string>{"db", "cache"});
+  CHECK(got->endpoints.at("box-1").aliases == kept);
   CHECK(got->endpoints.at("box-2").aliases.empty());
+
+  // A record carrying repeated aliases is accepted as well, and kept as is.
+  auto updated = *got;
+  updated.endpoints.at("box-2").aliases = {"x", "x"};
+  store->networks().update(updated);
+  CHECK(store->networks().get("dev")->endpoints.at("box-2").aliases ==
+        std::vector<std::string>{"x", "x"});
 }
 
 TEST_CASE("connect refuses invalid box IDs, box names and aliases", "[network][ipam]") {

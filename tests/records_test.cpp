@@ -77,6 +77,13 @@ json valid_image() {
 
 store::Timestamp at_ns(std::int64_t ns) { return store::Timestamp{chr::nanoseconds{ns}}; }
 
+// A record's JSON as a plain json value, which compares regardless of the
+// fields' order (the order has tests of its own, on the text).
+template <class Record>
+json as_json(const Record& r) {
+  return store::to_json(r);
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------
@@ -89,7 +96,7 @@ TEST_CASE("networks.json records round-trip", "[records][fixtures]") {
     INFO(name);
     const auto decoded = store::network_from_json(j);
     CHECK(decoded.name == name);
-    const json encoded = store::to_json(decoded);
+    const json encoded = as_json(decoded);
     CHECK(store::network_from_json(encoded) == decoded);
     CHECK(encoded["created_at"] == j["created_at"]);  // string time: verbatim
   }
@@ -97,7 +104,7 @@ TEST_CASE("networks.json records round-trip", "[records][fixtures]") {
   // Equal to the fixture except for the one defaulted field it omits.
   json expected = networks["frontend"];
   expected["endpoints"]["box-b"]["aliases"] = json::array();
-  CHECK(store::to_json(store::network_from_json(networks["frontend"])) == expected);
+  CHECK(as_json(store::network_from_json(networks["frontend"])) == expected);
 
   const auto frontend = store::network_from_json(networks["frontend"]);
   CHECK(frontend.endpoints.at("box-a").aliases == std::vector<std::string>{"app"});
@@ -119,7 +126,7 @@ TEST_CASE("a network missing optional fields takes serde's defaults", "[records]
   expected["endpoints"] = json::object();
   expected["policy"] = {
       {"isolation", "none"}, {"ingress", json::array()}, {"egress", json::array()}};
-  CHECK(store::to_json(n) == expected);
+  CHECK(as_json(n) == expected);
 }
 
 TEST_CASE("a policy rule missing fields takes serde's defaults", "[records][defaults]") {
@@ -134,11 +141,11 @@ TEST_CASE("a policy rule missing fields takes serde's defaults", "[records][defa
   CHECK(n.policy.ingress[0].protocol == "any");
   CHECK(n.policy.ingress[0].action == "allow");
   CHECK(n.policy.egress.empty());
-  CHECK(store::to_json(n)["policy"]["ingress"][0] == json{{"from", "*"},
-                                                          {"to", "*"},
-                                                          {"ports", json::array()},
-                                                          {"protocol", "any"},
-                                                          {"action", "allow"}});
+  CHECK(as_json(n)["policy"]["ingress"][0] == json{{"from", "*"},
+                                                   {"to", "*"},
+                                                   {"ports", json::array()},
+                                                   {"protocol", "any"},
+                                                   {"action", "allow"}});
 }
 
 TEST_CASE("volumes.json records round-trip", "[records][fixtures]") {
@@ -148,12 +155,12 @@ TEST_CASE("volumes.json records round-trip", "[records][fixtures]") {
     INFO(name);
     const auto decoded = store::volume_from_json(j);
     CHECK(decoded.name == name);
-    const json encoded = store::to_json(decoded);
+    const json encoded = as_json(decoded);
     CHECK(store::volume_from_json(encoded) == decoded);
     CHECK(encoded["created_at"] == j["created_at"]);
   }
-  CHECK(store::to_json(store::volume_from_json(volumes["pgdata"])) == volumes["pgdata"]);
-  CHECK(store::to_json(store::volume_from_json(volumes["logs"])) == volumes["logs"]);
+  CHECK(as_json(store::volume_from_json(volumes["pgdata"])) == volumes["pgdata"]);
+  CHECK(as_json(store::volume_from_json(volumes["logs"])) == volumes["logs"]);
   CHECK(store::volume_from_json(volumes["pgdata"]).size_limit == 10737418240ULL);
 }
 
@@ -170,7 +177,7 @@ TEST_CASE("a volume missing optional fields takes serde's defaults", "[records][
   expected["labels"] = json::object();
   expected["in_use_by"] = json::array();
   expected["size_limit"] = 0;
-  CHECK(store::to_json(v) == expected);
+  CHECK(as_json(v) == expected);
 }
 
 TEST_CASE("images/index.json records round-trip", "[records][fixtures]") {
@@ -179,8 +186,13 @@ TEST_CASE("images/index.json records round-trip", "[records][fixtures]") {
   for (const auto& j : images) {
     INFO(j.dump());
     const auto decoded = store::image_from_json(j);
-    CHECK(store::image_from_json(store::to_json(decoded)) == decoded);
-    CHECK(store::to_json(decoded) == j);  // the fixture's times are already canonical
+    CHECK(store::image_from_json(as_json(decoded)) == decoded);
+    json expected = j;
+    // The fixture writes "...00.5Z"; chrono writes the fraction in 3, 6 or 9 digits.
+    for (const char* key : {"pulled_at", "last_used"}) {
+      if (expected[key] == "2026-06-16T08:00:00.5Z") expected[key] = "2026-06-16T08:00:00.500Z";
+    }
+    CHECK(as_json(decoded) == expected);
   }
   const auto alpine = store::image_from_json(images[2]);
   CHECK(alpine.pulled_at == store::parse_rfc3339("2026-06-16T08:00:00.500Z", "pulled_at"));
@@ -192,13 +204,13 @@ TEST_CASE("snapshot metadata.json records round-trip", "[records][fixtures]") {
     const json j = fixture(std::string("snapshots/") + id + "/metadata.json");
     const auto decoded = store::snapshot_from_json(j);
     CHECK(decoded.id == id);
-    CHECK(store::snapshot_from_json(store::to_json(decoded)) == decoded);
+    CHECK(store::snapshot_from_json(as_json(decoded)) == decoded);
   }
 
   const json snap1 = fixture("snapshots/snap-001/metadata.json");
   json expected = snap1;
   expected["healthcheck_disabled"] = false;  // written always since schema v2
-  const json encoded = store::to_json(store::snapshot_from_json(snap1));
+  const json encoded = as_json(store::snapshot_from_json(snap1));
   CHECK(encoded == expected);
   CHECK_FALSE(encoded.contains("image_config"));
   CHECK_FALSE(encoded.contains("health_check"));
@@ -219,7 +231,7 @@ TEST_CASE("a snapshot missing optional fields takes serde's defaults", "[records
   CHECK_FALSE(s.health_check);
   CHECK_FALSE(s.healthcheck_disabled);
 
-  const json j = store::to_json(s);
+  const json j = as_json(s);
   // Option::None is written as null; the v2 objects are omitted.
   CHECK(j.at("entrypoint").is_null());
   CHECK(j.at("workdir").is_null());
@@ -259,7 +271,7 @@ TEST_CASE("schema v2 snapshot fields are kept verbatim", "[records]") {
   REQUIRE(s.health_check);
   CHECK(*s.health_check == j["health_check"].dump());
   CHECK(s.healthcheck_disabled);
-  const json encoded = store::to_json(s);
+  const json encoded = as_json(s);
   CHECK(encoded["image_config"] == j["image_config"]);
   CHECK(encoded["health_check"] == j["health_check"]);
   CHECK(store::snapshot_from_json(encoded) == s);
@@ -273,7 +285,7 @@ TEST_CASE("schema v2 snapshot fields are kept verbatim", "[records]") {
   auto by_hand = s;
   by_hand.image_config = " {\"b\": [1, 2], \"a\": {}}\n";
   CHECK_NOTHROW(store::validate(by_hand));
-  CHECK(store::to_json(by_hand)["image_config"] == json{{"a", json::object()}, {"b", {1, 2}}});
+  CHECK(as_json(by_hand)["image_config"] == json{{"a", json::object()}, {"b", {1, 2}}});
   for (const char* bad : {"", "[]", "null", "{\"a\": 1", "{} {}", "\xef\xbb\xbf{}"}) {
     by_hand.image_config = bad;
     CAPTURE(bad);
@@ -294,7 +306,7 @@ TEST_CASE("the codec reads and writes JSON text", "[records]") {
   const json network = valid_network();
   const auto n = store::network_from_json_text(network.dump());
   CHECK(n == store::network_from_json(network));
-  CHECK(json::parse(store::to_json_text(n)) == store::to_json(n));
+  CHECK(json::parse(store::to_json_text(n)) == as_json(n));
   CHECK(store::network_from_json_text(store::to_json_text(n)) == n);
 
   const auto v = store::volume_from_json_text(valid_volume().dump());
@@ -312,6 +324,161 @@ TEST_CASE("the codec reads and writes JSON text", "[records]") {
              Contains("image: must be a JSON object"));
 }
 
+// ---------------------------------------------------------------------------
+// Field order and fields named twice, as serde writes and reads them.
+
+TEST_CASE("records are written with their fields in the runtime's order", "[records][order]") {
+  // Read in another order; maps come out sorted by key.
+  const auto n = store::network_from_json_text(
+      R"({"policy":{"egress":[],"ingress":[{"action":"deny","protocol":"tcp","ports":[443,80],)"
+      R"("from":"10.0.0.0/8"}],"isolation":"custom"},"created_at":"2026-06-17T08:15:30+00:00",)"
+      R"("endpoints":{"box-b":{"mac_address":"02:42:0a:58:00:03","ip_address":"10.88.0.3",)"
+      R"("box_name":"db","box_id":"box-b"},"box-a":{"mac_address":"02:42:0a:58:00:02",)"
+      R"("ip_address":"10.88.0.2","aliases":["www"],"box_name":"web","box_id":"box-a"}},)"
+      R"("labels":{"b":"2","a":"1"},"gateway":"10.88.0.1","subnet":"10.88.0.0/24","name":"dev"})");
+  CHECK(store::to_json_text(n) ==
+        R"({"name":"dev","subnet":"10.88.0.0/24","gateway":"10.88.0.1","driver":"bridge",)"
+        R"("labels":{"a":"1","b":"2"},"endpoints":{"box-a":{"box_id":"box-a","box_name":"web",)"
+        R"("aliases":["www"],"ip_address":"10.88.0.2","mac_address":"02:42:0a:58:00:02"},)"
+        R"("box-b":{"box_id":"box-b","box_name":"db","aliases":[],"ip_address":"10.88.0.3",)"
+        R"("mac_address":"02:42:0a:58:00:03"}},"created_at":"2026-06-17T08:15:30+00:00",)"
+        R"("policy":{"isolation":"custom","ingress":[{"from":"10.0.0.0/8","to":"*",)"
+        R"("ports":[443,80],"protocol":"tcp","action":"deny"}],"egress":[]}})");
+  CHECK(store::to_json_text(n.endpoints.at("box-b")) ==
+        R"({"box_id":"box-b","box_name":"db","aliases":[],"ip_address":"10.88.0.3",)"
+        R"("mac_address":"02:42:0a:58:00:03"})");
+
+  const auto v = store::volume_from_json_text(
+      R"({"created_at":"2026-01-01","size_limit":5,"in_use_by":["b","a"],"labels":{"k":"v"},)"
+      R"("mount_point":"/m","driver":"local","name":"x"})");
+  CHECK(store::to_json_text(v) ==
+        R"({"name":"x","driver":"local","mount_point":"/m","labels":{"k":"v"},)"
+        R"("in_use_by":["b","a"],"size_limit":5,"created_at":"2026-01-01"})");
+
+  const std::string digest = "sha256:" + std::string(64, 'a');
+  const auto i = store::image_from_json_text(
+      R"({"path":"/p","last_used":"2024-01-01T00:00:00Z","pulled_at":"2024-01-01T00:00:00Z",)"
+      R"("size_bytes":1,"digest":")" +
+      digest + R"(","reference":"r"})");
+  CHECK(store::to_json_text(i) == R"({"reference":"r","digest":")" + digest +
+                                      R"(","size_bytes":1,"pulled_at":"2024-01-01T00:00:00Z",)"
+                                      R"("last_used":"2024-01-01T00:00:00Z","path":"/p"})");
+
+  // The three fields of schema version 2 sit after workdir; the objects are
+  // omitted when absent, and their own keys come out sorted, as serde_json's.
+  auto s = store::snapshot_from_json(valid_snapshot());
+  s.env = {{"B", "2"}, {"A", "1"}};
+  s.created_at = store::parse_rfc3339("2024-01-01T00:00:00.1Z", "t");
+  const std::string head =
+      R"({"id":"snap","name":"n","source_box_id":"box-1","image":"alpine:latest","vcpus":1,)"
+      R"("memory_mb":256,"volumes":[],"env":{"A":"1","B":"2"},"cmd":[],"entrypoint":null,)"
+      R"("workdir":null,)";
+  const std::string tail =
+      R"("port_map":[],"labels":{},"network_mode":null,"rootfs_cache_key":null,)"
+      R"("size_bytes":0,"created_at":"2024-01-01T00:00:00.100Z","description":""})";
+  CHECK(store::to_json_text(s) == head + R"("healthcheck_disabled":false,)" + tail);
+  s.image_config = R"({"z":1,"a":{"y":2,"b":3}})";
+  s.health_check = "{}";
+  s.healthcheck_disabled = true;
+  CHECK(store::to_json_text(s) == head +
+                                      R"("image_config":{"a":{"b":3,"y":2},"z":1},)"
+                                      R"("health_check":{},"healthcheck_disabled":true,)" +
+                                      tail);
+}
+
+TEST_CASE("a record naming one field twice is refused, as serde refuses it",
+          "[records][duplicates]") {
+  const auto network_with = [](const std::string& inside) {
+    return R"({"name":"dev","subnet":"10.88.0.0/24","gateway":"10.88.0.1",)"
+           R"("created_at":"2026-01-01",)" +
+           inside + "}";
+  };
+  CHECK(refusal([&] {
+          store::network_from_json_text(network_with(R"("subnet":"10.88.0.0/24")"));
+        }) == "network: field 'subnet' is named twice");
+  CHECK(refusal([&] {
+          store::network_from_json_text(
+              network_with(R"("policy":{"isolation":"none","isolation":"strict"})"));
+        }) == "network: field 'policy.isolation' is named twice");
+  CHECK(refusal([&] {
+          store::network_from_json_text(network_with(
+              R"("policy":{"ingress":[{},{"action":"deny","ports":[1],"action":"deny"}]})"));
+        }) == "network: field 'policy.ingress[1].action' is named twice");
+  CHECK(refusal([&] {
+          store::network_from_json_text(network_with(
+              R"("endpoints":{"box-a":{"box_id":"box-a","box_id":"box-a","box_name":"web",)"
+              R"("ip_address":"10.88.0.2","mac_address":"02:42:0a:58:00:02"}})"));
+        }) == "network: field 'endpoints[box-a].box_id' is named twice");
+  CHECK(refusal([] {
+          store::volume_from_json_text(R"({"name":"x","mount_point":"/m","created_at":"t",)"
+                                       R"("labels":{},"labels":{}})");
+        }) == "volume: field 'labels' is named twice");
+  CHECK(refusal([] {
+          store::endpoint_from_json_text(R"({"box_id":"a","box_name":"b","aliases":[],)"
+                                         R"("aliases":[],"ip_address":"10.0.0.2",)"
+                                         R"("mac_address":"m"})");
+        }) == "endpoint: field 'aliases' is named twice");
+  json s = valid_snapshot();
+  std::string text = s.dump();
+  text.insert(1, R"("image_config":{},"image_config":{},)");
+  CHECK(refusal([&] { store::snapshot_from_json_text(text); }) ==
+        "snapshot: field 'image_config' is named twice");
+  text = valid_image().dump();
+  text.insert(1, R"("size_bytes":1,)");
+  CHECK(refusal([&] { store::image_from_json_text(text); }) ==
+        "image: field 'size_bytes' is named twice");
+
+  // A field no record declares is skipped whole, as serde skips it: named
+  // twice, or holding an object that names a key twice, it is no error.
+  text = valid_image().dump();
+  text.insert(1, R"("later":{"a":{"b":1,"b":2},"a":3},"later":[],)");
+  CHECK(store::image_from_json_text(text) == store::image_from_json(valid_image()));
+}
+
+TEST_CASE("a repeated key in a map or a free JSON object keeps its last value",
+          "[records][duplicates]") {
+  const auto n = store::network_from_json_text(
+      R"({"name":"dev","subnet":"10.88.0.0/24","gateway":"10.88.0.1","created_at":"t",)"
+      R"("labels":{"team":"a","team":"b"},"endpoints":{)"
+      R"("box-a":{"box_id":"box-a","box_name":"web","ip_address":"10.88.0.2","mac_address":"m"},)"
+      R"("box-a":{"box_id":"box-a","box_name":"api","ip_address":"10.88.0.3","mac_address":"m"}}})");
+  CHECK(n.labels == store::StringMap{{"team", "b"}});
+  REQUIRE(n.endpoints.size() == 1);
+  CHECK(n.endpoints.at("box-a").box_name == "api");
+  CHECK(n.endpoints.at("box-a").ip_address == "10.88.0.3");
+
+  std::string text = valid_snapshot().dump();
+  text.insert(1, R"("labels":{"k":"1","k":"2"},"image_config":{"a":1,"a":{"x":1,"x":2}},)"
+                 R"("health_check":{"t":[{"u":1,"u":2}],"t":[]},)");
+  text.replace(text.find(R"("env":{})"), 8, R"("env":{"A":"1","A":"2"})");
+  const auto s = store::snapshot_from_json_text(text);
+  CHECK(s.labels == store::StringMap{{"k", "2"}});
+  CHECK(s.env == store::StringMap{{"A", "2"}});
+  CHECK(s.image_config == std::optional<std::string>(R"({"a":{"x":2}})"));
+  CHECK(s.health_check == std::optional<std::string>(R"({"t":[]})"));
+}
+
+TEST_CASE("the text parser reads the legacy files' wrappers", "[records][duplicates]") {
+  using a3s::store::detail::parse_json_text;
+  const std::string dev =
+      R"({"name":"dev","subnet":"10.88.0.0/24","gateway":"10.88.0.1","created_at":"t"})";
+  const json networks =
+      parse_json_text(R"({"networks":{"dev":{"name":"old"},"dev":)" + dev + "}}", "networks.json");
+  CHECK(store::network_from_json(networks.at("networks").at("dev")).name == "dev");
+  CHECK(refusal([&] {
+          parse_json_text(R"({"networks":{"dev":{"name":"dev","name":"dev"}}})", "networks.json");
+        }) == "networks.json: field 'networks[dev].name' is named twice");
+  CHECK(refusal([&] { parse_json_text(R"({"networks":{},"networks":{}})", "networks.json"); }) ==
+        "networks.json: field 'networks' is named twice");
+  CHECK(parse_json_text(R"({"volumes":{"x":1,"x":2}})", "volumes.json") ==
+        json{{"volumes", {{"x", 2}}}});
+  CHECK(refusal([&] {
+          parse_json_text(R"({"images":[{"path":"a"},{"path":"a","path":"b"}]})", "index.json");
+        }) == "index.json: field 'images[1].path' is named twice");
+  CHECK_THAT(refusal([&] { parse_json_text(R"({"a":)", "index.json"); }),
+             Contains("index.json: not valid JSON"));
+}
+
 TEST_CASE("unknown fields are ignored", "[records]") {
   json n = valid_network();
   n["future_field"] = {{"anything", 1}};
@@ -320,7 +487,7 @@ TEST_CASE("unknown fields are ignored", "[records]") {
       {"isolation", "strict"}, {"ingress", {{{"action", "deny"}, {"new", 1}}}}, {"x", 2}};
   const auto network = store::network_from_json(n);
   CHECK(network.policy.ingress.at(0).action == "deny");
-  CHECK_FALSE(store::to_json(network).contains("future_field"));
+  CHECK_FALSE(as_json(network).contains("future_field"));
 
   json v = valid_volume();
   v["mystery"] = "value";
@@ -413,12 +580,12 @@ TEST_CASE("u64 fields take the full range and nothing else", "[records][integers
   v["size_limit"] = std::numeric_limits<std::uint64_t>::max();
   const auto volume = store::volume_from_json(v);
   CHECK(volume.size_limit == 18446744073709551615ULL);
-  CHECK(store::to_json(volume)["size_limit"].dump() == "18446744073709551615");
+  CHECK(as_json(volume)["size_limit"].dump() == "18446744073709551615");
 
   const auto parsed = store::volume_from_json(json::parse(
       R"({"name":"x","mount_point":"/m","created_at":"t","size_limit":18446744073709551615})"));
   CHECK(parsed.size_limit == 18446744073709551615ULL);
-  CHECK(store::volume_from_json(store::to_json(parsed)) == parsed);
+  CHECK(store::volume_from_json(as_json(parsed)) == parsed);
 
   for (const char* bad : {"-1", "1.5", "18446744073709551616", "1e3", "\"1\"", "true"}) {
     INFO(bad);
@@ -466,16 +633,39 @@ TEST_CASE("RFC 3339 timestamps parse in every valid form", "[records][time]") {
   CHECK(parse("2024-01-01T00:00:00.5Z") == midnight + chr::milliseconds{500});
   CHECK(parse("1970-01-01T00:00:00Z") == store::Timestamp{});
   CHECK(parse("2024-02-29T00:00:00Z") == midnight + chr::days{59});  // leap year
+  CHECK(parse("2024-01-01T00:00:00.1234567891Z") == midnight + chr::nanoseconds{123456789});
+
+  // What chrono's relaxed reading (serde's, in the runtime) also takes.
+  CHECK(parse("2024-01-01 00:00:00Z") == midnight);
+  CHECK(parse("2024-01-01t00:00:00Z") == midnight);
+  CHECK(parse("2024-01-01T00:00:00z") == midnight);
+  CHECK(parse("2024-01-01T02:00:00+0200") == midnight);
+  CHECK(parse("2023-12-31T22:30:00.25-0130") == midnight + chr::milliseconds{250});
+  CHECK(parse("2024-01-01 00:00:00+0000") == midnight);
 
   for (const char* bad :
-       {"", "2024-01-01", "2024-01-01 00:00:00Z", "2024-01-01T00:00:00", "2024-1-01T00:00:00Z",
-        "2024-13-01T00:00:00Z", "2023-02-29T00:00:00Z", "2024-04-31T00:00:00Z",
-        "2024-01-01T24:00:00Z", "2024-01-01T00:60:00Z", "2024-01-01T00:00:60Z",
-        "2024-01-01T00:00:00.Z", "2024-01-01T00:00:00+0200", "2024-01-01T00:00:00+24:00",
+       {"", "2024-01-01", "2024-01-01T00:00:00", "2024-1-01T00:00:00Z", "2024-13-01T00:00:00Z",
+        "2023-02-29T00:00:00Z", "2024-04-31T00:00:00Z", "2024-01-01T24:00:00Z",
+        "2024-01-01T00:60:00Z", "2024-01-01T00:00:61Z", "2024-01-01T00:00:00.Z",
+        "2024-01-01T00:00:00+24:00", "2024-01-01T00:00:00+02", "2024-01-01T00:00:00+020",
+        "2024-01-01T00:00:00+02:0", "2024-01-01T00:00:00+02-00", "2024-01-01_00:00:00Z",
         "2024-01-01T00:00:00Z ", "9999-01-01T00:00:00Z"}) {
     INFO(bad);
     CHECK_THAT(refusal([&] { parse(bad); }), Contains("field 't' must be an RFC 3339 timestamp"));
   }
+}
+
+TEST_CASE("a leap second is the next second, in nanosecond order", "[records][time]") {
+  const auto parse = [](std::string_view text) { return store::parse_rfc3339(text, "t"); };
+  const auto leap = parse("2016-12-31T23:59:60.5Z");
+  CHECK(leap == parse("2017-01-01T00:00:00.5Z"));
+  CHECK(parse("2016-12-31T23:59:59.9Z") < leap);
+  CHECK(leap < parse("2017-01-01T00:00:01Z"));
+  CHECK(parse("2016-12-31T23:59:60Z") == parse("2017-01-01T00:00:00Z"));
+  CHECK(parse("2017-01-01T00:59:60+01:00") == parse("2017-01-01T00:00:00Z"));
+  CHECK(store::format_rfc3339(leap) == "2017-01-01T00:00:00.500Z");
+  CHECK(store::format_rfc3339_sortable(parse("2016-12-31T23:59:59.9Z")) <
+        store::format_rfc3339_sortable(leap));
 }
 
 TEST_CASE("timestamps keep nanosecond order", "[records][time]") {
@@ -487,12 +677,28 @@ TEST_CASE("timestamps keep nanosecond order", "[records][time]") {
   CHECK(store::format_rfc3339_sortable(a) < store::format_rfc3339_sortable(b));
 }
 
-TEST_CASE("timestamps are written in UTC with only the digits needed", "[records][time]") {
+TEST_CASE("timestamps are written in UTC with a fraction of 0, 3, 6 or 9 digits",
+          "[records][time]") {
+  // As chrono's SecondsFormat::AutoSi with Z, which the runtime writes.
+  const auto midnight = at_ns(1704067200LL * 1'000'000'000);  // 2024-01-01T00:00:00Z
+  CHECK(store::format_rfc3339(midnight) == "2024-01-01T00:00:00Z");
+  CHECK(store::format_rfc3339(midnight + chr::milliseconds{100}) == "2024-01-01T00:00:00.100Z");
+  CHECK(store::format_rfc3339(midnight + chr::milliseconds{1}) == "2024-01-01T00:00:00.001Z");
+  CHECK(store::format_rfc3339(midnight + chr::microseconds{123456}) ==
+        "2024-01-01T00:00:00.123456Z");
+  CHECK(store::format_rfc3339(midnight + chr::microseconds{100001}) ==
+        "2024-01-01T00:00:00.100001Z");
+  CHECK(store::format_rfc3339(midnight + chr::microseconds{1}) == "2024-01-01T00:00:00.000001Z");
+  CHECK(store::format_rfc3339(midnight + chr::nanoseconds{1}) == "2024-01-01T00:00:00.000000001Z");
+  CHECK(store::format_rfc3339(midnight + chr::nanoseconds{100000010}) ==
+        "2024-01-01T00:00:00.100000010Z");
+
   const auto t = store::parse_rfc3339("2026-06-17T10:15:30.120000000+02:00", "t");
-  CHECK(store::format_rfc3339(t) == "2026-06-17T08:15:30.12Z");
+  CHECK(store::format_rfc3339(t) == "2026-06-17T08:15:30.120Z");
   CHECK(store::format_rfc3339(t + chr::nanoseconds{3}) == "2026-06-17T08:15:30.120000003Z");
   CHECK(store::format_rfc3339(store::Timestamp{}) == "1970-01-01T00:00:00Z");
   CHECK(store::format_rfc3339(at_ns(-1)) == "1969-12-31T23:59:59.999999999Z");
+  CHECK(store::format_rfc3339(at_ns(-1'000'000)) == "1969-12-31T23:59:59.999Z");
 
   CHECK(store::format_rfc3339_sortable(store::Timestamp{}) == "1970-01-01T00:00:00.000000000Z");
   CHECK(store::format_rfc3339_sortable(t) == "2026-06-17T08:15:30.120000000Z");
@@ -507,7 +713,16 @@ TEST_CASE("timestamps are written in UTC with only the digits needed", "[records
 TEST_CASE("snapshot created_at is written in the canonical form", "[records][time]") {
   json s = valid_snapshot();
   s["created_at"] = "2026-06-20T14:00:00.500000+02:00";
-  CHECK(store::to_json(store::snapshot_from_json(s))["created_at"] == "2026-06-20T12:00:00.5Z");
+  CHECK(as_json(store::snapshot_from_json(s))["created_at"] == "2026-06-20T12:00:00.500Z");
+  const auto image = store::image_from_json_text(
+      R"({"reference":"r","digest":"sha256:)" + std::string(64, 'a') +
+      R"(","size_bytes":1,"pulled_at":"2024-01-01 00:00:00.000001+0000",)"
+      R"("last_used":"2024-01-01t01:00:00.1z","path":"/p"})");
+  CHECK(store::to_json_text(image) == R"({"reference":"r","digest":"sha256:)" +
+                                          std::string(64, 'a') +
+                                          R"(","size_bytes":1,"pulled_at":)"
+                                          R"("2024-01-01T00:00:00.000001Z","last_used":)"
+                                          R"("2024-01-01T01:00:00.100Z","path":"/p"})");
 }
 
 // ---------------------------------------------------------------------------

@@ -1,7 +1,5 @@
 #include "a3s/store/network_store.hpp"
 
-#include <algorithm>
-
 #include "column_list.hpp"
 #include "database.hpp"
 #include "ipv4.hpp"
@@ -123,14 +121,13 @@ bool exists(Connection& conn, std::string_view name) {
 }
 
 // Aliases as the runtime keeps them: no empty ones, none equal to the box
-// name, no repeats, order kept.
+// name; repeats and order kept (2.4.0 does no other dedup).
 std::vector<std::string> clean_aliases(std::string_view network,
                                        const std::vector<std::string>& aliases,
                                        std::string_view box_name) {
   std::vector<std::string> kept;
   for (const auto& alias : aliases) {
     if (alias.empty() || alias == box_name) continue;
-    if (std::find(kept.begin(), kept.end(), alias) != kept.end()) continue;
     validate_identifier(network_name(network) + ": alias", alias);
     kept.push_back(alias);
   }

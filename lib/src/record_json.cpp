@@ -1,7 +1,8 @@
-// The JSON codec of the records (SPEC §3): to_json and the *_from_json of
-// record_json.hpp, and their text form of records.hpp. Decoding checks each
-// value's shape; *_from_json then hand the record to its validate()
-// (record_validation.cpp).
+// The JSON codec of the records (SPEC §3) on JSON values: to_json and the
+// *_from_json of record_json.hpp (their text form is record_json_text.cpp).
+// Decoding checks each value's shape; *_from_json then hand the record to its
+// validate() (record_validation.cpp). Encoding writes each record's fields in
+// the order SPEC §3 lists them.
 #include <concepts>
 #include <cstdint>
 #include <limits>
@@ -25,6 +26,7 @@ using detail::quote;
 using detail::try_parse_rfc3339;
 using detail::Where;
 using nlohmann::json;
+using nlohmann::ordered_json;
 
 // ---------------------------------------------------------------------------
 // Decoding: one overload of decode() per value type, all reporting through
@@ -159,9 +161,9 @@ void decode(const json& v, NetworkEndpoint& e, const Where& w) {
   Fields(v, w)
       .required("box_id", e.box_id)
       .required("box_name", e.box_name)
+      .optional("aliases", e.aliases)
       .required("ip_address", e.ip_address)
-      .required("mac_address", e.mac_address)
-      .optional("aliases", e.aliases);
+      .required("mac_address", e.mac_address);
 }
 
 void decode(const json& v, NetworkConfig& n, const Where& w) {
@@ -202,16 +204,16 @@ void decode(const json& v, SnapshotMetadata& s, const Where& w) {
       .required("cmd", s.cmd)
       .optional("entrypoint", s.entrypoint)
       .optional("workdir", s.workdir)
+      .optional("image_config", image_config)
+      .optional("health_check", health_check)
+      .optional("healthcheck_disabled", s.healthcheck_disabled)
       .optional("port_map", s.port_map)
       .optional("labels", s.labels)
       .optional("network_mode", s.network_mode)
       .optional("rootfs_cache_key", s.rootfs_cache_key)
       .optional("size_bytes", s.size_bytes)
       .optional("created_at", s.created_at)
-      .optional("description", s.description)
-      .optional("image_config", image_config)
-      .optional("health_check", health_check)
-      .optional("healthcheck_disabled", s.healthcheck_disabled);
+      .optional("description", s.description);
 }
 
 void decode(const json& v, StoredImage& i, const Where& w) {
@@ -228,12 +230,12 @@ void decode(const json& v, StoredImage& i, const Where& w) {
 // Encoding helpers
 
 template <class T>
-json nullable(const std::optional<T>& v) {
-  return v ? json(*v) : json(nullptr);
+ordered_json nullable(const std::optional<T>& v) {
+  return v ? ordered_json(*v) : ordered_json(nullptr);
 }
 
-json encode(const std::vector<PolicyRule>& rules) {
-  json out = json::array();
+ordered_json encode(const std::vector<PolicyRule>& rules) {
+  ordered_json out = ordered_json::array();
   for (const auto& r : rules) {
     out.push_back({{"from", r.from},
                    {"to", r.to},
@@ -244,29 +246,16 @@ json encode(const std::vector<PolicyRule>& rules) {
   return out;
 }
 
-json encode(const NetworkPolicy& p) {
+ordered_json encode(const NetworkPolicy& p) {
   return {{"isolation", p.isolation}, {"ingress", encode(p.ingress)}, {"egress", encode(p.egress)}};
 }
 
-// The value of image_config or health_check, for encoding.
-json object_of(const std::string& text, const SnapshotMetadata& s, const char* field) {
+// The value of image_config or health_check, for encoding: its keys sorted,
+// as serde writes a JSON object value.
+ordered_json object_of(const std::string& text, const SnapshotMetadata& s, const char* field) {
   auto j = detail::parse_object(text);
   if (!j) Where{label_of("snapshot", s.id), field}.fail("must be the JSON text of an object");
-  return std::move(*j);
-}
-
-// One JSON value from text; anything else is invalid_argument naming `kind`.
-json parsed(std::string_view text, std::string_view kind) {
-  try {
-    return json::parse(text);
-  } catch (const json::parse_error& e) {
-    detail::invalid(std::string(kind) + ": not valid JSON: " + e.what());
-  }
-}
-
-// Compact; never throws (validated records hold only valid UTF-8).
-std::string text_of(const json& j) {
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+  return ordered_json(*j);
 }
 
 // endpoint_from_json's checks (record_validation.hpp); ADL finds the public
@@ -284,14 +273,6 @@ R decoded(const json& j, std::string_view kind, const char* name_field) {
 
 }  // namespace
 
-std::optional<json> detail::parse_object(std::string_view text) {
-  const auto start = text.find_first_not_of(" \t\n\r");
-  if (start == std::string_view::npos || text[start] != '{') return std::nullopt;  // a BOM, say
-  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (!j.is_object()) return std::nullopt;  // also a parse error (discarded)
-  return j;
-}
-
 void detail::decode(const json& v, NetworkPolicy& p, const Where& w) {
   Fields(v, w)
       .optional("isolation", p.isolation)
@@ -299,16 +280,16 @@ void detail::decode(const json& v, NetworkPolicy& p, const Where& w) {
       .optional("egress", p.egress);
 }
 
-json to_json(const NetworkEndpoint& e) {
+ordered_json to_json(const NetworkEndpoint& e) {
   return {{"box_id", e.box_id},
           {"box_name", e.box_name},
+          {"aliases", e.aliases},
           {"ip_address", e.ip_address},
-          {"mac_address", e.mac_address},
-          {"aliases", e.aliases}};
+          {"mac_address", e.mac_address}};
 }
 
-json to_json(const NetworkConfig& n) {
-  json endpoints = json::object();
+ordered_json to_json(const NetworkConfig& n) {
+  ordered_json endpoints = ordered_json::object();
   for (const auto& [box_id, e] : n.endpoints) endpoints[box_id] = to_json(e);
   return {{"name", n.name},
           {"subnet", n.subnet},
@@ -320,7 +301,7 @@ json to_json(const NetworkConfig& n) {
           {"policy", encode(n.policy)}};
 }
 
-json to_json(const VolumeConfig& v) {
+ordered_json to_json(const VolumeConfig& v) {
   return {{"name", v.name},
           {"driver", v.driver},
           {"mount_point", v.mount_point},
@@ -330,32 +311,34 @@ json to_json(const VolumeConfig& v) {
           {"created_at", v.created_at}};
 }
 
-json to_json(const SnapshotMetadata& s) {
-  json j = {{"id", s.id},
-            {"name", s.name},
-            {"source_box_id", s.source_box_id},
-            {"image", s.image},
-            {"vcpus", s.vcpus},
-            {"memory_mb", s.memory_mb},
-            {"volumes", s.volumes},
-            {"env", s.env},
-            {"cmd", s.cmd},
-            {"entrypoint", nullable(s.entrypoint)},
-            {"workdir", nullable(s.workdir)},
-            {"port_map", s.port_map},
-            {"labels", s.labels},
-            {"network_mode", nullable(s.network_mode)},
-            {"rootfs_cache_key", nullable(s.rootfs_cache_key)},
-            {"size_bytes", s.size_bytes},
-            {"created_at", format_rfc3339(s.created_at)},
-            {"description", s.description},
-            {"healthcheck_disabled", s.healthcheck_disabled}};
+ordered_json to_json(const SnapshotMetadata& s) {
+  ordered_json j = {{"id", s.id},
+                    {"name", s.name},
+                    {"source_box_id", s.source_box_id},
+                    {"image", s.image},
+                    {"vcpus", s.vcpus},
+                    {"memory_mb", s.memory_mb},
+                    {"volumes", s.volumes},
+                    {"env", s.env},
+                    {"cmd", s.cmd},
+                    {"entrypoint", nullable(s.entrypoint)},
+                    {"workdir", nullable(s.workdir)}};
+  // Schema version 2's fields sit here, as the later runtime declares them;
+  // the objects are omitted when absent. New keys go last in an ordered_json.
   if (s.image_config) j["image_config"] = object_of(*s.image_config, s, "image_config");
   if (s.health_check) j["health_check"] = object_of(*s.health_check, s, "health_check");
+  j["healthcheck_disabled"] = s.healthcheck_disabled;
+  j["port_map"] = s.port_map;
+  j["labels"] = s.labels;
+  j["network_mode"] = nullable(s.network_mode);
+  j["rootfs_cache_key"] = nullable(s.rootfs_cache_key);
+  j["size_bytes"] = s.size_bytes;
+  j["created_at"] = format_rfc3339(s.created_at);
+  j["description"] = s.description;
   return j;
 }
 
-json to_json(const StoredImage& i) {
+ordered_json to_json(const StoredImage& i) {
   return {{"reference", i.reference},
           {"digest", i.digest},
           {"size_bytes", i.size_bytes},
@@ -375,27 +358,5 @@ SnapshotMetadata snapshot_from_json(const json& j) {
   return decoded<SnapshotMetadata>(j, "snapshot", "id");
 }
 StoredImage image_from_json(const json& j) { return decoded<StoredImage>(j, "image", "reference"); }
-
-std::string to_json_text(const NetworkEndpoint& e) { return text_of(to_json(e)); }
-std::string to_json_text(const NetworkConfig& n) { return text_of(to_json(n)); }
-std::string to_json_text(const VolumeConfig& v) { return text_of(to_json(v)); }
-std::string to_json_text(const SnapshotMetadata& s) { return text_of(to_json(s)); }
-std::string to_json_text(const StoredImage& i) { return text_of(to_json(i)); }
-
-NetworkEndpoint endpoint_from_json_text(std::string_view text) {
-  return endpoint_from_json(parsed(text, "endpoint"));
-}
-NetworkConfig network_from_json_text(std::string_view text) {
-  return network_from_json(parsed(text, "network"));
-}
-VolumeConfig volume_from_json_text(std::string_view text) {
-  return volume_from_json(parsed(text, "volume"));
-}
-SnapshotMetadata snapshot_from_json_text(std::string_view text) {
-  return snapshot_from_json(parsed(text, "snapshot"));
-}
-StoredImage image_from_json_text(std::string_view text) {
-  return image_from_json(parsed(text, "image"));
-}
 
 }  // namespace a3s::store

@@ -1,6 +1,6 @@
-// The record codec (record_json.cpp) on nlohmann::json values, for the
+// The record codec (record_json.cpp) on nlohmann JSON values, for the
 // library, the CLI, the benchmark and the tests; the public header offers it
-// as text (records.hpp). Internal.
+// as text (records.hpp, record_json_text.cpp). Internal.
 #pragma once
 
 #include <optional>
@@ -13,13 +13,17 @@
 
 namespace a3s::store {
 
-// As to_json_text and *_from_json_text (records.hpp), on parsed JSON.
-nlohmann::json to_json(const NetworkEndpoint& e);
-nlohmann::json to_json(const NetworkConfig& n);
-nlohmann::json to_json(const VolumeConfig& v);
-nlohmann::json to_json(const SnapshotMetadata& s);
-nlohmann::json to_json(const StoredImage& i);
+// As to_json_text (records.hpp), as a JSON value: an ordered_json, so that
+// each record's fields keep the order SPEC §3 lists (serde's), map keys sorted.
+nlohmann::ordered_json to_json(const NetworkEndpoint& e);
+nlohmann::ordered_json to_json(const NetworkConfig& n);
+nlohmann::ordered_json to_json(const VolumeConfig& v);
+nlohmann::ordered_json to_json(const SnapshotMetadata& s);
+nlohmann::ordered_json to_json(const StoredImage& i);
 
+// As *_from_json_text (records.hpp), on parsed JSON. A parsed value holds
+// each key once, so the refusal of a field named twice is the text parser's
+// (detail::parse_json_text).
 NetworkEndpoint endpoint_from_json(const nlohmann::json& j);
 NetworkConfig network_from_json(const nlohmann::json& j);
 VolumeConfig volume_from_json(const nlohmann::json& j);
@@ -39,5 +43,16 @@ void decode(const nlohmann::json& v, NetworkPolicy& p, const Where& w);
 // Parses the JSON text of image_config or health_check (SnapshotMetadata):
 // nullopt unless it is one JSON object, and nothing but whitespace around it.
 std::optional<nlohmann::json> parse_object(std::string_view text);
+
+// Parses one JSON value as serde reads the records in it: an object that is a
+// record (the top-level value, a value of a map, an element of a list, and
+// any other declared field's object) must not name one of the records' fields
+// twice; a repeated key in a map (labels, env, endpoints, and the legacy
+// files' networks and volumes when they hold an object) keeps its last value,
+// and anything goes inside image_config, health_check and fields no record
+// declares (serde skips them). Throws Error(invalid_argument):
+// "<what>: not valid JSON: ..." or "<what>: field 'policy.isolation' is named
+// twice". For *_from_json_text, and for reading the legacy JSON files.
+nlohmann::json parse_json_text(std::string_view text, std::string_view what);
 
 }  // namespace a3s::store::detail

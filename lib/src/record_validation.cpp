@@ -145,8 +145,9 @@ void check_json(const Where& w, const json& j, int depth = 0) {
 }
 
 // Runs last: every string has been checked, so dump() cannot meet bad UTF-8.
-void check_size(const Where& w, const json& j) {
-  if (j.dump(-1, ' ', false, json::error_handler_t::replace).size() > kMaxRecordBytes) {
+void check_size(const Where& w, const nlohmann::ordered_json& j) {
+  if (j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace).size() >
+      kMaxRecordBytes) {
     w.fail("record must be at most 1 MiB of JSON");
   }
 }

@@ -31,7 +31,7 @@ std::optional<Timestamp> try_parse_rfc3339(std::string_view s) {
 
   int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
   if (!(digits(4, year) && accept("-") && digits(2, month) && accept("-") && digits(2, day) &&
-        accept("Tt") && digits(2, hour) && accept(":") && digits(2, minute) && accept(":") &&
+        accept("Tt ") && digits(2, hour) && accept(":") && digits(2, minute) && accept(":") &&
         digits(2, second))) {
     return std::nullopt;
   }
@@ -48,16 +48,17 @@ std::optional<Timestamp> try_parse_rfc3339(std::string_view s) {
   if (!accept("Zz")) {
     const char sign = accept("+-");
     int hours = 0, minutes = 0;
-    if (!sign || !digits(2, hours) || !accept(":") || !digits(2, minutes) || hours > 23 ||
-        minutes > 59) {
-      return std::nullopt;
-    }
+    if (!sign || !digits(2, hours)) return std::nullopt;
+    accept(":");  // "+hh:mm", or "+hhmm" as chrono's relaxed reading also takes
+    if (!digits(2, minutes) || hours > 23 || minutes > 59) return std::nullopt;
     offset_minutes = (sign == '-' ? -1 : 1) * (hours * 60 + minutes);
   }
   const chr::year_month_day date{chr::year{year}, chr::month{static_cast<unsigned>(month)},
                                  chr::day{static_cast<unsigned>(day)}};
-  if (i != s.size() || !date.ok() || hour > 23 || minute > 59 || second > 59) return std::nullopt;
+  if (i != s.size() || !date.ok() || hour > 23 || minute > 59 || second > 60) return std::nullopt;
 
+  // A leap second (":60") counts as the first second of the next minute, so
+  // 23:59:60.5 sorts after 23:59:59.9 and before 00:00:01 of the next day.
   const std::int64_t seconds =
       std::int64_t{chr::sys_days{date}.time_since_epoch().count()} * 86400 + hour * 3600 +
       minute * 60 + second - offset_minutes * 60;
@@ -71,7 +72,8 @@ std::optional<Timestamp> try_parse_rfc3339(std::string_view s) {
 namespace {
 
 // "YYYY-MM-DDThh:mm:ss.fffffffffZ" in UTC; without `fixed_width` the
-// fraction's trailing zeros (and a bare '.') are dropped.
+// fraction as chrono's SecondsFormat::AutoSi writes it: none when zero, else
+// 3, 6 or 9 digits, the fewest that hold it.
 std::string format_utc(Timestamp t, bool fixed_width) {
   const auto midnight = chr::floor<chr::days>(t);
   const chr::year_month_day date{midnight};
@@ -84,8 +86,12 @@ std::string format_utc(Timestamp t, bool fixed_width) {
                 static_cast<long long>(time.subseconds().count()));
   std::string out(buf);
   if (!fixed_width) {
-    out.erase(out.find_last_not_of('0') + 1);
-    if (out.back() == '.') out.pop_back();
+    const auto nanos = time.subseconds().count();
+    const std::size_t digits = nanos == 0               ? 0
+                               : nanos % 1'000'000 == 0 ? 3
+                               : nanos % 1'000 == 0     ? 6
+                                                        : 9;
+    out.resize(out.size() - 9 + digits - (digits == 0 ? 1 : 0));  // and the '.' with none
   }
   return out + "Z";
 }

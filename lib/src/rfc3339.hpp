@@ -19,9 +19,11 @@ std::string format_rfc3339_sortable(Timestamp t);
 
 namespace a3s::store::detail {
 
-// Parses "YYYY-MM-DD(T|t)hh:mm:ss[.fraction](Z|z|+hh:mm|-hh:mm)"; fraction
-// digits past the ninth are dropped. nullopt when malformed or outside what a
-// Timestamp holds (about 1678..2261).
+// Parses "YYYY-MM-DD(T|t| )hh:mm:ss[.fraction](Z|z|+hh:mm|-hh:mm|+hhmm|-hhmm)",
+// the forms chrono (the runtime's time library) reads: fraction digits past
+// the ninth are dropped; a leap second ":60" is the next minute's first
+// second. nullopt when malformed or outside what a Timestamp holds (about
+// 1678..2261).
 std::optional<Timestamp> try_parse_rfc3339(std::string_view s);
 
 }  // namespace a3s::store::detail

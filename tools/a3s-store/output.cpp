@@ -5,11 +5,11 @@
 
 namespace a3s::cli {
 
-std::string pretty(const nlohmann::json& value) {
-  return value.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+std::string pretty(const nlohmann::ordered_json& value) {
+  return value.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
-void emit(const Context& ctx, const nlohmann::json& value, std::string_view human) {
+void emit(const Context& ctx, const nlohmann::ordered_json& value, std::string_view human) {
   const std::string json_text = ctx.json ? pretty(value) : std::string();
   const std::string_view text = ctx.json ? std::string_view(json_text) : human;
   std::cout << text;

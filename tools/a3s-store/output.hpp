@@ -13,16 +13,17 @@
 namespace a3s::cli {
 
 // Prints `value` (pretty JSON) with --json, else `human`; a missing final
-// newline is added. Every command's result goes through here.
-void emit(const Context& ctx, const nlohmann::json& value, std::string_view human);
+// newline is added. Every command's result goes through here. An
+// ordered_json, so that records keep their fields' order (SPEC §3).
+void emit(const Context& ctx, const nlohmann::ordered_json& value, std::string_view human);
 
 // Indented JSON; invalid UTF-8 is replaced rather than thrown on.
-std::string pretty(const nlohmann::json& value);
+std::string pretty(const nlohmann::ordered_json& value);
 
 // The records of `items` as a JSON array (their SPEC §3 form).
 template <class Range>
-nlohmann::json to_json_array(const Range& items) {
-  auto array = nlohmann::json::array();
+nlohmann::ordered_json to_json_array(const Range& items) {
+  auto array = nlohmann::ordered_json::array();
   for (const auto& item : items) array.push_back(store::to_json(item));
   return array;
 }

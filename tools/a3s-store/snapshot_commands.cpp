@@ -35,10 +35,7 @@ store::SnapshotMetadata read_metadata(const std::filesystem::path& file) {
   const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
   if (in.bad()) throw Error(ErrorCode::io, "cannot read metadata file " + name);
   try {
-    return store::snapshot_from_json(nlohmann::json::parse(text));
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(ErrorCode::invalid_argument,
-                "metadata file " + name + " is not valid JSON: " + e.what());
+    return store::snapshot_from_json_text(text);
   } catch (const Error& e) {
     throw Error(e.code(), "metadata file " + name + ": " + e.what());
   }
@@ -77,7 +74,7 @@ struct Args {
   std::string name;
   std::string box_id;
   std::string image;
-  std::uint32_t vcpus = 1;
+  std::uint32_t vcpus = 2;  // as SnapshotMetadata::new in 2.4.0
   std::uint32_t memory_mb = 512;
   std::string description;
   std::uint64_t max_count = 0;
@@ -114,7 +111,7 @@ void add_snapshot_commands(CLI::App& app, Context& ctx) {
   };
   for (auto* required : flags) id->needs(required);
   const auto positive = whole_number(1, std::numeric_limits<std::uint32_t>::max());
-  flags.push_back(record->add_option("--vcpus", args->vcpus, "Virtual CPUs (default: 1)")
+  flags.push_back(record->add_option("--vcpus", args->vcpus, "Virtual CPUs (default: 2)")
                       ->type_name("N")
                       ->check(positive));
   flags.push_back(record->add_option("--memory-mb", args->memory_mb, "Memory in MiB (default: 512)")

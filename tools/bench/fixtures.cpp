@@ -27,6 +27,8 @@ namespace bench {
 namespace {
 
 using nlohmann::json;
+// The legacy files: records keep their fields in the runtime's order, as serde writes them.
+using nlohmann::ordered_json;
 namespace st = a3s::store;
 
 std::string padded(const char* prefix, std::size_t i) {
@@ -162,20 +164,20 @@ void make_layouts(const fs::path& home, const CatalogSpec& spec) {
 }
 
 void write_json_home(const fs::path& home, const CatalogSpec& spec) {
-  json networks = json::object();
+  ordered_json networks = ordered_json::object();
   for (std::size_t i = 0; i < spec.networks; ++i) {
     const NetworkConfig n = make_network(i);
     networks[n.name] = st::to_json(n);
   }
   if (spec.shared_network) networks[kSharedNetwork] = st::to_json(make_shared_network());
-  write_text(home / "networks.json", json{{"networks", std::move(networks)}}.dump());
+  write_text(home / "networks.json", ordered_json{{"networks", std::move(networks)}}.dump());
 
-  json volumes = json::object();
+  ordered_json volumes = ordered_json::object();
   for (std::size_t i = 0; i < spec.volumes; ++i) {
     const VolumeConfig v = make_volume(i, home);
     volumes[v.name] = st::to_json(v);
   }
-  write_text(home / "volumes.json", json{{"volumes", std::move(volumes)}}.dump());
+  write_text(home / "volumes.json", ordered_json{{"volumes", std::move(volumes)}}.dump());
 
   fs::create_directories(home / "snapshots");
   for (std::size_t i = 0; i < spec.snapshots; ++i) {
@@ -185,9 +187,9 @@ void write_json_home(const fs::path& home, const CatalogSpec& spec) {
   }
 
   fs::create_directories(home / "images");
-  json images = json::array();
+  ordered_json images = ordered_json::array();
   for (std::size_t i = 0; i < spec.images; ++i) images.push_back(st::to_json(make_image(i, home)));
-  write_text(home / "images" / "index.json", json{{"images", std::move(images)}}.dump());
+  write_text(home / "images" / "index.json", ordered_json{{"images", std::move(images)}}.dump());
 }
 
 }  // namespace

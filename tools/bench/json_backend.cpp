@@ -29,6 +29,8 @@ namespace bench {
 namespace {
 
 using nlohmann::json;
+// What is written: records keep their fields in the runtime's order, as serde writes them.
+using nlohmann::ordered_json;
 namespace st = a3s::store;
 namespace detail = a3s::store::detail;
 
@@ -112,9 +114,9 @@ std::map<std::string, R> load_catalog(const fs::path& path, const char* key,
 
 template <class R>
 void save_catalog(const fs::path& path, const char* key, const std::map<std::string, R>& records) {
-  json all = json::object();
+  ordered_json all = ordered_json::object();
   for (const auto& [name, record] : records) all[name] = st::to_json(record);
-  write_atomic(path, json{{key, std::move(all)}}.dump());
+  write_atomic(path, ordered_json{{key, std::move(all)}}.dump());
 }
 
 // The records of a catalog in name order.
@@ -291,9 +293,9 @@ class JsonBackend final : public Backend {
     return out;
   }
   void save_images(const std::vector<StoredImage>& images) const {
-    json all = json::array();
+    ordered_json all = ordered_json::array();
     for (const auto& i : images) all.push_back(st::to_json(i));
-    write_atomic(images_path(), json{{"images", std::move(all)}}.dump());
+    write_atomic(images_path(), ordered_json{{"images", std::move(all)}}.dump());
   }
 
   std::vector<SnapshotMetadata> scan_snapshots() const {

@@ -21,11 +21,14 @@ namespace a3s::store {
 using Timestamp = std::chrono::sys_time<std::chrono::nanoseconds>;
 
 // Parses any valid RFC 3339 date-time ("2024-01-01T00:00:00Z",
-// "...T00:00:00.123456789+02:00"). Throws Error(invalid_argument) mentioning
-// `field` on anything else.
+// "...T00:00:00.123456789+02:00", a leap second ":60"), and the relaxed forms
+// the runtime's time library also reads: a space or `t` for `T`, `z` for `Z`,
+// an offset "+hhmm". Throws Error(invalid_argument) mentioning `field` on
+// anything else.
 Timestamp parse_rfc3339(std::string_view text, std::string_view field);
 
-// Formats as UTC with a `Z` suffix and only the fraction digits needed.
+// Formats as UTC with a `Z` suffix, as the runtime writes its times: no
+// fraction when it is zero, else 3, 6 or 9 digits ("...00:00:00.100Z").
 std::string format_rfc3339(Timestamp t);
 
 // Returns the current time.
@@ -121,10 +124,13 @@ struct StoredImage {
 };
 
 // JSON conversion: each record as one line of JSON text, and back.
-// `*_from_json_text` refuse text that is not one JSON value, and validate
-// everything SPEC §3/§4 says about the record (types, ranges, required
-// fields, names, limits); either way they throw Error(invalid_argument)
-// naming the record and the field.
+// to_json_text writes the fields in the order the runtime's structs declare
+// them (as serde writes them; SPEC §3), map keys sorted.
+// `*_from_json_text` refuse text that is not one JSON value, an object that
+// names one field twice (a repeated key inside labels, env or endpoints keeps
+// its last value, as serde's maps do), and validate everything SPEC §3/§4 says
+// about the record (types, ranges, required fields, names, limits); either way
+// they throw Error(invalid_argument) naming the record and the field.
 std::string to_json_text(const NetworkEndpoint& e);
 std::string to_json_text(const NetworkConfig& n);
 std::string to_json_text(const VolumeConfig& v);
