@@ -27,13 +27,6 @@ using a3s::test::write_file;
 
 namespace {
 
-st::VolumeConfig make_volume(const std::string& name) {
-  st::VolumeConfig v;
-  v.name = name;
-  v.created_at = "2024-01-01T00:00:00Z";
-  return v;
-}
-
 std::string volume_name(int i) {
   char buf[16];
   std::snprintf(buf, sizeof buf, "v%06d", i);
@@ -71,7 +64,7 @@ TEST_CASE("backups taken while another process writes are consistent copies", "[
     try {
       auto store = open_store(home.path());
       for (int i = 0; i < 100000; ++i) {
-        store->volumes().create(make_volume(volume_name(i)));
+        store->volumes().create(a3s::test::minimal_volume(volume_name(i)));
         if (i == 10) (void)!::write(ready[1], "r", 1);
         pollfd p{stop[0], POLLIN, 0};
         if (::poll(&p, 1, 0) == 1) break;
@@ -120,7 +113,7 @@ TEST_CASE("backup refuses to overwrite a file unless forced, and the database it
   TempDir home;
   TempDir out;
   auto store = open_store(home);
-  store->volumes().create(make_volume("data"));
+  store->volumes().create(a3s::test::minimal_volume("data"));
   const fs::path file = out.path() / "copy.db";
   write_file(file, "precious\n");
 
@@ -152,10 +145,10 @@ TEST_CASE("restore puts a backup back while another process holds the store open
   TempDir home;
   TempDir out;
   auto store = open_store(home);
-  store->volumes().create(make_volume("before"));
+  store->volumes().create(a3s::test::minimal_volume("before"));
   const fs::path backup = out.path() / "b.db";
   store->backup(backup);
-  store->volumes().create(make_volume("after"));
+  store->volumes().create(a3s::test::minimal_volume("after"));
 
   // A process with the store open, waiting to read it again after the restore.
   int go[2];
@@ -208,7 +201,7 @@ TEST_CASE("restore migrates an older backup and refuses what it cannot open", "[
   TempDir home;
   TempDir out;
   auto store = open_store(home);
-  store->volumes().create(make_volume("current"));
+  store->volumes().create(a3s::test::minimal_volume("current"));
 
   SECTION("a version 1 database is migrated on a copy; the file stays at version 1") {
     const fs::path old = out.path() / "v1.db";

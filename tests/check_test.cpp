@@ -31,35 +31,16 @@ const std::string kHexA(64, 'a');
 const std::string kHexB(64, 'b');
 const std::string kHexOrphan(64, 'c');
 
-st::SnapshotMetadata make_snapshot(const std::string& id) {
-  st::SnapshotMetadata s;
-  s.id = id;
-  s.name = "name-" + id;
-  s.source_box_id = "box-1";
-  s.image = "docker.io/library/alpine:3.20";
-  s.vcpus = 1;
-  s.memory_mb = 256;
-  s.cmd = {"/bin/sh"};
-  return s;
-}
-
-st::VolumeConfig make_volume(const std::string& name) {
-  st::VolumeConfig v;
-  v.name = name;
-  v.created_at = "2024-01-01T00:00:00Z";
-  return v;
-}
-
 // A home with two of each: volumes v1 and v2, snapshots s1 and s2, images
 // of digests a and b.
 void populate(st::Store& store, const fs::path& scratch) {
-  store.volumes().create(make_volume("v1"));
-  store.volumes().create(make_volume("v2"));
+  store.volumes().create(a3s::test::minimal_volume("v1"));
+  store.volumes().create(a3s::test::minimal_volume("v2"));
   const fs::path rootfs = scratch / "rootfs";
   fs::create_directories(rootfs / "etc");
   write_file(rootfs / "etc" / "hostname", "box\n");
-  store.snapshots().save(make_snapshot("s1"), rootfs);
-  store.snapshots().save(make_snapshot("s2"), rootfs);
+  store.snapshots().save(a3s::test::minimal_snapshot("s1"), rootfs);
+  store.snapshots().save(a3s::test::minimal_snapshot("s2"), rootfs);
   const fs::path layout = scratch / "layout";
   fs::create_directories(layout);
   write_file(layout / "oci-layout", R"({"imageLayoutVersion":"1.0.0"})");

@@ -41,10 +41,7 @@ void populate(st::Store& store, const fs::path& scratch) {
   store.networks().connect("dev", "box-b", "api");
   store.networks().connect("dev", "box-a", "web", {"app"});
   for (const char* name : {"data", "logs"}) {
-    st::VolumeConfig v;
-    v.name = name;
-    v.created_at = "2024-01-01T00:00:00Z";
-    store.volumes().create(v);
+    store.volumes().create(a3s::test::minimal_volume(name));
   }
   store.volumes().attach("data", "box-z");
   store.volumes().attach("data", "box-a");

@@ -59,6 +59,27 @@ namespace a3s::test {
 inline std::unique_ptr<store::Store> open_store(const std::filesystem::path& home) {
   return store::Store::open(options_for(home));
 }
+// The smallest valid records, for tests that need some and check nothing
+// about their fields: a volume created 2024-01-01, a snapshot of
+// box-1 running /bin/sh.
+inline store::VolumeConfig minimal_volume(const std::string& name) {
+  store::VolumeConfig v;
+  v.name = name;
+  v.created_at = "2024-01-01T00:00:00Z";
+  return v;
+}
+inline store::SnapshotMetadata minimal_snapshot(const std::string& id) {
+  store::SnapshotMetadata s;
+  s.id = id;
+  s.name = "name-" + id;
+  s.source_box_id = "box-1";
+  s.image = "docker.io/library/alpine:3.20";
+  s.vcpus = 1;
+  s.memory_mb = 256;
+  s.cmd = {"/bin/sh"};
+  return s;
+}
+
 inline std::unique_ptr<store::Store> open_store(const TempDir& home) {
   return open_store(home.path());
 }
