@@ -7,6 +7,7 @@
 #include "a3s/store/check.hpp"
 #include "a3s/store/error.hpp"
 #include "a3s/store/image_store.hpp"
+#include "a3s/store/legacy_import.hpp"
 #include "a3s/store/network_store.hpp"
 #include "a3s/store/options.hpp"
 #include "a3s/store/records.hpp"
@@ -69,6 +70,26 @@ class Store {
   // the restored rows, as check() does, and the differences reported, not
   // repaired. Throws busy, io as well.
   RestoreReport restore(const std::filesystem::path& file);
+
+  // Imports a home the 2.4.0 runtime left (SPEC §2 "Legacy files", §7
+  // `import`): networks.json, volumes.json, snapshots/<id>/metadata.json and
+  // images/index.json of options.from, read as untrusted input (nothing in
+  // it is followed: a symlinked file, snapshot directory or layout is a
+  // reason to skip), written in one transaction. A record already stored
+  // under the same name, ID or reference is left alone when identical (an
+  // image's last_used aside: using an image changes it) and is a conflict
+  // otherwise. When `from` is another directory, snapshot rootfs trees and
+  // image layouts (found by digest, never by the recorded path) are copied
+  // into the home first; image paths are the home's, volumes keep their
+  // mount_point. What 2.4.0 leaves behind (.staging-* directories,
+  // images/tmp/, *.json.tmp, *.lock, *.json.corrupt-<time>) is ignored.
+  // Running it again imports nothing new. Throws, having written nothing:
+  // invalid_argument when `from` is not a directory, or (without skip_bad)
+  // when any entry cannot be imported, listing every one; already_exists
+  // when the only such entries are conflicts; also busy, io, and
+  // invalid_argument on a store opened with another database than the
+  // home's (--db) when there are files to copy.
+  ImportReport import_legacy(const ImportOptions& options = {});
 
   // The options the store was opened with, home and db_path resolved.
   const Options& options() const { return options_; }
