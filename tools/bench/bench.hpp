@@ -83,6 +83,10 @@ struct CatalogSpec {
   // Adds the network `kSharedNetwork` (a /16, no endpoints) for the
   // multi-process connect test.
   bool shared_network = false;
+  // json-file only: the files exactly as a 2.4.0 home holds them, for
+  // measuring import: pretty-printed as serde_json::to_string_pretty writes
+  // them, and a small rootfs tree under each snapshot.
+  bool runtime_home = false;
 };
 
 inline constexpr const char* kSharedNetwork = "shared-net";

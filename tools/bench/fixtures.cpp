@@ -164,32 +164,43 @@ void make_layouts(const fs::path& home, const CatalogSpec& spec) {
 }
 
 void write_json_home(const fs::path& home, const CatalogSpec& spec) {
+  // serde_json::to_string_pretty indents by two spaces.
+  const int indent = spec.runtime_home ? 2 : -1;
   ordered_json networks = ordered_json::object();
   for (std::size_t i = 0; i < spec.networks; ++i) {
     const NetworkConfig n = make_network(i);
     networks[n.name] = st::to_json(n);
   }
   if (spec.shared_network) networks[kSharedNetwork] = st::to_json(make_shared_network());
-  write_text(home / "networks.json", ordered_json{{"networks", std::move(networks)}}.dump());
+  write_text(home / "networks.json", ordered_json{{"networks", std::move(networks)}}.dump(indent));
 
   ordered_json volumes = ordered_json::object();
   for (std::size_t i = 0; i < spec.volumes; ++i) {
     const VolumeConfig v = make_volume(i, home);
     volumes[v.name] = st::to_json(v);
+    // 2.4.0 makes a volume's directory when it creates the volume.
+    if (spec.runtime_home) fs::create_directories(v.mount_point);
   }
-  write_text(home / "volumes.json", ordered_json{{"volumes", std::move(volumes)}}.dump());
+  write_text(home / "volumes.json", ordered_json{{"volumes", std::move(volumes)}}.dump(indent));
 
   fs::create_directories(home / "snapshots");
   for (std::size_t i = 0; i < spec.snapshots; ++i) {
     const SnapshotMetadata s = make_snapshot(i);
-    fs::create_directory(home / "snapshots" / s.id);
-    write_text(home / "snapshots" / s.id / "metadata.json", st::to_json(s).dump());
+    const fs::path dir = home / "snapshots" / s.id;
+    fs::create_directory(dir);
+    write_text(dir / "metadata.json", st::to_json(s).dump(indent));
+    if (spec.runtime_home) {
+      fs::create_directories(dir / "rootfs" / "etc");
+      write_text(dir / "rootfs" / "etc" / "hostname", s.source_box_id + "\n");
+      write_text(dir / "rootfs" / "etc" / "os-release", "ID=alpine\nVERSION_ID=3.19\n");
+    }
   }
 
   fs::create_directories(home / "images");
   ordered_json images = ordered_json::array();
   for (std::size_t i = 0; i < spec.images; ++i) images.push_back(st::to_json(make_image(i, home)));
-  write_text(home / "images" / "index.json", ordered_json{{"images", std::move(images)}}.dump());
+  write_text(home / "images" / "index.json",
+             ordered_json{{"images", std::move(images)}}.dump(indent));
 }
 
 }  // namespace

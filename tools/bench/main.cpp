@@ -472,6 +472,15 @@ int main(int argc, char** argv) {
   app.add_option("--max-ops", max_ops, "Cap every loop at N ops (for profiling)");
   app.add_option("--populate", populate_dir,
                  "Only build an a3s home with --sizes networks (first size) in DIR, for profiling");
+  std::string runtime_home_dir;
+  std::vector<std::size_t> runtime_counts{10000, 10000, 1000, 1000};
+  app.add_option("--runtime-home", runtime_home_dir,
+                 "Only write a home as 2.4.0 leaves it (JSON files, snapshot rootfs trees, image "
+                 "layouts) in DIR, for measuring import")
+      ->type_name("DIR");
+  app.add_option("--runtime-counts", runtime_counts,
+                 "Its networks, volumes, snapshots and images (default 10000 10000 1000 1000)")
+      ->expected(4);
   app.add_option("--memory-child", memory_child_home)->group("");
   app.add_option("--memory-impl", memory_impl)->group("");
   CLI11_PARSE(app, argc, argv);
@@ -479,6 +488,17 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::warn);  // no per-open migration chatter
   try {
     if (!memory_child_home.empty()) return memory_child(memory_child_home, memory_impl);
+    if (!runtime_home_dir.empty()) {
+      CatalogSpec spec;
+      spec.networks = runtime_counts[0];
+      spec.volumes = runtime_counts[1];
+      spec.snapshots = runtime_counts[2];
+      spec.images = runtime_counts[3];
+      spec.image_layouts = spec.images;
+      spec.runtime_home = true;
+      populate_home(Impl::json_file, runtime_home_dir, spec);
+      return 0;
+    }
     if (!populate_dir.empty()) {
       CatalogSpec spec;
       spec.networks = sizes.empty() ? 10000 : sizes.front();
