@@ -125,11 +125,27 @@ LegacyEntry<Record> unreadable(const fs::path& path, std::string reason) {
 }
 
 // Parses a legacy file; throws Unusable with the parser's message.
-json parse_file(const std::string& text, const fs::path& path) {
+LegacyFile parse_file(const std::string& text, const fs::path& path) {
+  try {
+    return parse_legacy_file(text, "'" + path.string() + "'");
+  } catch (const Error& e) {
+    throw Unusable{e.what()};
+  }
+}
+
+// Parses one record's file; throws Unusable with the parser's message.
+json parse_json_or_refuse(const std::string& text, const fs::path& path) {
   try {
     return parse_json_text(text, "'" + path.string() + "'");
   } catch (const Error& e) {
     throw Unusable{e.what()};
+  }
+}
+
+// The reason a record of a legacy file names a field twice, if it does.
+void refuse_duplicates(const LegacyFile& file, const std::string& entry) {
+  if (const auto d = file.duplicates.find(entry); d != file.duplicates.end()) {
+    throw Unusable{d->second};
   }
 }
 
@@ -139,15 +155,17 @@ void read_map_file(int from_fd, const fs::path& from, const std::string& file,
                    const std::string& wrapper, const std::string& noun, Decode&& decode,
                    std::vector<LegacyEntry<Record>>& out) {
   const fs::path path = from / file;
+  LegacyFile parsed;
   json entries;
   try {
     const auto text = read_file_at(from_fd, file, path);
     if (!text) return;
-    const json document = parse_file(*text, path);
+    parsed = parse_file(*text, path);
+    json& document = parsed.value;
     if (!document.is_object() || !document.contains(wrapper) || !document[wrapper].is_object()) {
       throw Unusable{"'" + path.string() + "' has no \"" + wrapper + "\" object"};
     }
-    entries = document[wrapper];
+    entries = std::move(document[wrapper]);
   } catch (const Unusable& u) {
     out.push_back(unreadable<Record>(path, u.reason));
     return;
@@ -157,6 +175,7 @@ void read_map_file(int from_fd, const fs::path& from, const std::string& file,
       if (!value.is_object()) {
         throw Unusable{"is " + std::string(value.type_name()) + ", not a " + noun + " object"};
       }
+      refuse_duplicates(parsed, key);
       Record r = decode(value);
       if (r.name != key) {
         throw Unusable{"is listed as '" + key + "' but its name is '" + r.name + "'"};
@@ -216,7 +235,7 @@ void read_snapshots(int from_fd, const fs::path& from, LegacyHome& home) {
         is_snapshot = false;  // no metadata.json: 2.4.0 does not see it either
         return {};
       }
-      SnapshotMetadata s = snapshot_from_json(parse_file(*text, path / "metadata.json"));
+      SnapshotMetadata s = snapshot_from_json(parse_json_or_refuse(*text, path / "metadata.json"));
       if (s.id != name) {
         throw Unusable{"its metadata.json names snapshot '" + s.id + "', not '" + name + "'"};
       }
@@ -235,6 +254,7 @@ void read_snapshots(int from_fd, const fs::path& from, LegacyHome& home) {
 void read_images(int from_fd, const fs::path& from, const fs::path& into, LegacyHome& home) {
   const fs::path dir = from / "images";
   const fs::path path = dir / "index.json";
+  LegacyFile parsed;
   json entries;
   std::optional<UniqueFd> layouts;
   try {
@@ -242,11 +262,12 @@ void read_images(int from_fd, const fs::path& from, const fs::path& into, Legacy
     if (!images) return;
     const auto text = read_file_at(images->get(), "index.json", path);
     if (!text) return;
-    const json document = parse_file(*text, path);
+    parsed = parse_file(*text, path);
+    json& document = parsed.value;
     if (!document.is_object() || !document.contains("images") || !document["images"].is_array()) {
       throw Unusable{"'" + path.string() + "' has no \"images\" list"};
     }
-    entries = document["images"];
+    entries = std::move(document["images"]);
     layouts = open_dir_at(images->get(), "sha256", dir / "sha256", /*follow=*/true);
   } catch (const Unusable& u) {
     home.images.push_back(unreadable<StoredImage>(path, u.reason));
@@ -264,6 +285,7 @@ void read_images(int from_fd, const fs::path& from, const fs::path& into, Legacy
       if (!value.is_object()) {
         throw Unusable{"is " + std::string(value.type_name()) + ", not an image object"};
       }
+      refuse_duplicates(parsed, std::to_string(index - 1));
       StoredImage i = image_from_json(value);
       if (!references.insert(i.reference).second) {
         throw Unusable{"its reference is listed twice in '" + path.string() +

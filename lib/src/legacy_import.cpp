@@ -106,17 +106,26 @@ ImportReport report_of(const LegacyHome& legacy, bool dry_run) {
   return report;
 }
 
+// Whether every entry that cannot be imported is a conflict.
+bool only_conflicts(const LegacyHome& legacy) {
+  auto none_invalid = [](const auto& entries) {
+    for (const auto& e : entries) {
+      if (!e.reason.empty()) return false;
+    }
+    return true;
+  };
+  return none_invalid(legacy.networks) && none_invalid(legacy.volumes) &&
+         none_invalid(legacy.snapshots) && none_invalid(legacy.images);
+}
+
 // Without skip_bad, any entry that cannot be imported fails the whole
 // import: one error listing them all.
-void refuse_unless_skipping(const ImportReport& report, bool skip_bad) {
+void refuse_unless_skipping(const LegacyHome& legacy, bool dry_run, bool skip_bad) {
+  const ImportReport report = report_of(legacy, dry_run);
   if (skip_bad || report.skipped.empty()) return;
-  bool only_conflicts = true;
   std::string list;
-  for (const auto& s : report.skipped) {
-    only_conflicts = only_conflicts && s.reason.starts_with("differs from the record");
-    list += "\n  " + s.object + ": " + s.reason;
-  }
-  throw Error(only_conflicts ? ErrorCode::already_exists : ErrorCode::invalid_argument,
+  for (const auto& s : report.skipped) list += "\n  " + s.object + ": " + s.reason;
+  throw Error(only_conflicts(legacy) ? ErrorCode::already_exists : ErrorCode::invalid_argument,
               "import from '" + report.from.string() +
                   "' wrote nothing: " + std::to_string(report.skipped.size()) +
                   " entries cannot be imported (--skip-bad imports the rest):" + list);
@@ -333,7 +342,7 @@ ImportReport Store::import_legacy(const ImportOptions& options) {
     classify_all(conn, legacy);
     return 0;
   });
-  refuse_unless_skipping(report_of(legacy, options.dry_run), options.skip_bad);
+  refuse_unless_skipping(legacy, options.dry_run, options.skip_bad);
   if (options.dry_run) return report_of(legacy, /*dry_run=*/true);
 
   ImportCopies copies(*db_, home, options);
@@ -344,11 +353,10 @@ ImportReport Store::import_legacy(const ImportOptions& options) {
   ImportReport report = db_->write("import", [&](Connection& conn) {
     classify_all(conn, legacy);
     if (in_place) require_in_place(home, legacy, options.skip_bad);
-    ImportReport attempt = report_of(legacy, /*dry_run=*/false);
-    refuse_unless_skipping(attempt, options.skip_bad);
+    refuse_unless_skipping(legacy, /*dry_run=*/false, options.skip_bad);
     if (!in_place) copies.place(conn, legacy);
     insert_all(conn, legacy);
-    return attempt;
+    return report_of(legacy, /*dry_run=*/false);
   });
   copies.finish();
   report.bytes_copied = copies.bytes();

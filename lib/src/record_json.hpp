@@ -3,7 +3,9 @@
 // as text (records.hpp, record_json_text.cpp). Internal.
 #pragma once
 
+#include <map>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
@@ -54,5 +56,16 @@ std::optional<nlohmann::json> parse_object(std::string_view text);
 // "<what>: not valid JSON: ..." or "<what>: field 'policy.isolation' is named
 // twice". For *_from_json_text, and for reading the legacy JSON files.
 nlohmann::json parse_json_text(std::string_view text, std::string_view what);
+
+// A legacy file (networks.json, volumes.json, images/index.json) parsed as
+// parse_json_text does, except that a record in its wrapper naming a field
+// twice does not fail the whole file: it is listed in `duplicates` by its
+// key (networks, volumes) or its index from 0 (images), with the reason
+// ("field 'subnet' is named twice"), and its value is the last one read.
+struct LegacyFile {
+  nlohmann::json value;
+  std::map<std::string, std::string> duplicates;
+};
+LegacyFile parse_legacy_file(std::string_view text, std::string_view what);
 
 }  // namespace a3s::store::detail

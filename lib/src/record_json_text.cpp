@@ -1,6 +1,7 @@
 // The records' JSON text (records.hpp): to_json_text, *_from_json_text, and
 // the text parser they read with, which refuses a record naming one field
 // twice as serde does (detail::parse_json_text, record_json.hpp).
+#include <map>
 #include <set>
 #include <string>
 #include <string_view>
@@ -97,37 +98,68 @@ struct Frame {
   std::set<std::string> fields{};  // records: the fields named so far
 };
 
-// Follows the parser's events and throws when a record names a field twice.
-class DuplicateFields {
+// A SAX pass over the text that throws when a record names a field twice.
+// It builds nothing: the value itself comes from the plain parser, since
+// nlohmann's callback parser rescans an object's members each time one of
+// them ends (quadratic in a legacy file's ten thousand networks).
+class DuplicateFields : public nlohmann::json_sax<json> {
  public:
-  explicit DuplicateFields(std::string_view what) : what_(what) {}
+  // With `per_entry`, the text is a legacy file holding records in one
+  // wrapper ({"networks": {...}}, {"images": [...]}): a record in it naming
+  // a field twice is noted in duplicates() under its key or index, with the
+  // field's path from that record, instead of failing the parse.
+  explicit DuplicateFields(std::string_view what, bool per_entry = false)
+      : what_(what), per_entry_(per_entry) {}
 
-  void on(json::parse_event_t event, const json& parsed) {
-    switch (event) {
-      case json::parse_event_t::object_start:
-      case json::parse_event_t::array_start:
-        frames_.push_back(opened(event == json::parse_event_t::object_start));
-        break;
-      case json::parse_event_t::object_end:
-      case json::parse_event_t::array_end:
-        frames_.pop_back();
-        break;
-      case json::parse_event_t::key: {
-        Frame& top = frames_.back();
-        top.key = parsed.get<std::string>();
-        if (top.kind == Kind::record && is_known_field(top.key) &&
-            !top.fields.insert(top.key).second) {
-          (top.where / top.key).fail("is named twice");
-        }
-        break;
-      }
-      case json::parse_event_t::value:
-        if (!frames_.empty() && frames_.back().kind == Kind::list) ++frames_.back().next_index;
-        break;
+  const std::map<std::string, std::string>& duplicates() const { return duplicates_; }
+
+  // Why the text is not JSON, once sax_parse returned false.
+  const std::string& syntax_error() const { return syntax_error_; }
+
+  bool null() override { return value(); }
+  bool boolean(bool) override { return value(); }
+  bool number_integer(number_integer_t) override { return value(); }
+  bool number_unsigned(number_unsigned_t) override { return value(); }
+  bool number_float(number_float_t, const string_t&) override { return value(); }
+  bool string(string_t&) override { return value(); }
+  bool binary(binary_t&) override { return value(); }
+  bool start_object(std::size_t) override {
+    frames_.push_back(opened(/*object=*/true));
+    return true;
+  }
+  bool start_array(std::size_t) override {
+    frames_.push_back(opened(/*object=*/false));
+    return true;
+  }
+  bool end_object() override { return closed(); }
+  bool end_array() override { return closed(); }
+  bool key(string_t& key) override {
+    Frame& top = frames_.back();
+    top.key = key;
+    if (top.kind == Kind::record && is_known_field(top.key) && !top.fields.insert(top.key).second) {
+      if (!per_entry_ || frames_.size() < 3) (top.where / top.key).fail("is named twice");
+      const Frame& wrapper = frames_[1];
+      const std::string entry =
+          wrapper.kind == Kind::list ? std::to_string(wrapper.next_index - 1) : wrapper.key;
+      duplicates_.emplace(entry, "field '" + (top.where / top.key).path + "' is named twice");
     }
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) override {
+    syntax_error_ = e.what();
+    return false;
   }
 
  private:
+  bool value() {
+    if (!frames_.empty() && frames_.back().kind == Kind::list) ++frames_.back().next_index;
+    return true;
+  }
+  bool closed() {
+    frames_.pop_back();
+    return true;
+  }
+
   // The frame of an object or array that starts inside the current one.
   Frame opened(bool object) {
     const Kind inner = object ? Kind::record : Kind::list;
@@ -137,8 +169,14 @@ class DuplicateFields {
       case Kind::free:
         return {Kind::free, outer.where};
       case Kind::map:
+        // A legacy file's record: paths from the record itself.
+        if (per_entry_ && frames_.size() == 2) return {inner, Where{what_, {}}};
         return {inner, outer.where.at(outer.key)};
       case Kind::list:
+        if (per_entry_ && frames_.size() == 2) {
+          ++outer.next_index;
+          return {inner, Where{what_, {}}};
+        }
         return {inner, outer.where.at(outer.next_index++)};
       case Kind::record:
         break;
@@ -152,7 +190,10 @@ class DuplicateFields {
   }
 
   std::string_view what_;
+  bool per_entry_;
   std::vector<Frame> frames_;
+  std::string syntax_error_;
+  std::map<std::string, std::string> duplicates_;
 };
 
 // Compact; never throws (validated records hold only valid UTF-8).
@@ -164,14 +205,18 @@ std::string text_of(const nlohmann::ordered_json& j) {
 
 json detail::parse_json_text(std::string_view text, std::string_view what) {
   DuplicateFields duplicates(what);
-  try {
-    return json::parse(text, [&duplicates](int, json::parse_event_t event, json& parsed) {
-      duplicates.on(event, parsed);
-      return true;  // keep everything
-    });
-  } catch (const json::parse_error& e) {
-    detail::invalid(std::string(what) + ": not valid JSON: " + e.what());
+  if (!json::sax_parse(text, &duplicates)) {
+    detail::invalid(std::string(what) + ": not valid JSON: " + duplicates.syntax_error());
   }
+  return json::parse(text);  // valid: the pass above parsed it
+}
+
+detail::LegacyFile detail::parse_legacy_file(std::string_view text, std::string_view what) {
+  DuplicateFields duplicates(what, /*per_entry=*/true);
+  if (!json::sax_parse(text, &duplicates)) {
+    detail::invalid(std::string(what) + ": not valid JSON: " + duplicates.syntax_error());
+  }
+  return {json::parse(text), duplicates.duplicates()};
 }
 
 std::optional<json> detail::parse_object(std::string_view text) {
