@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "a3s/store/records.hpp"
 #include "test_support.hpp"
 
 namespace a3s::test {
@@ -124,6 +125,54 @@ inline std::string legacy_image(const std::string& reference, const std::string&
                         {"last_used", "2026-06-18T08:00:00.25Z"},
                         {"path", "/home/user/.a3s/images/sha256/whatever"}}
       .dump();
+}
+
+// A record's JSON in a form two equal records share, whichever wrote them:
+// every field SPEC §3 defaults that `record` leaves out filled with its
+// default, and its times (typed time) as instants, nanoseconds since the
+// epoch ("...00.5Z" and "...00.500Z" are one instant). `catalog` is
+// "networks", "volumes", "snapshots" or "images".
+inline nlohmann::json comparable(const std::string& catalog, nlohmann::json record) {
+  using nlohmann::json;
+  auto fill = [](json& object, const json& defaults) {
+    for (const auto& [key, value] : defaults.items()) {
+      if (!object.contains(key)) object[key] = value;
+    }
+  };
+  auto instant = [&](const char* key) {
+    const auto text = record.at(key).get<std::string>();
+    record[key] = store::parse_rfc3339(text, key).time_since_epoch().count();
+  };
+  if (catalog == "networks") {
+    fill(record, {{"driver", "bridge"},
+                  {"labels", json::object()},
+                  {"endpoints", json::object()},
+                  {"policy", json::object()}});
+    fill(record["policy"],
+         {{"isolation", "none"}, {"ingress", json::array()}, {"egress", json::array()}});
+    for (auto& [id, e] : record["endpoints"].items()) fill(e, {{"aliases", json::array()}});
+  } else if (catalog == "volumes") {
+    fill(record, {{"driver", "local"},
+                  {"labels", json::object()},
+                  {"in_use_by", json::array()},
+                  {"size_limit", 0}});
+  } else if (catalog == "snapshots") {
+    fill(record, {{"entrypoint", nullptr},
+                  {"workdir", nullptr},
+                  {"healthcheck_disabled", false},
+                  {"port_map", json::array()},
+                  {"labels", json::object()},
+                  {"network_mode", nullptr},
+                  {"rootfs_cache_key", nullptr},
+                  {"size_bytes", 0},
+                  {"created_at", "1970-01-01T00:00:00Z"},
+                  {"description", ""}});
+    instant("created_at");
+  } else if (catalog == "images") {
+    instant("pulled_at");
+    instant("last_used");
+  }
+  return record;
 }
 
 }  // namespace a3s::test
