@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "database.hpp"
@@ -69,19 +70,23 @@ void DirectoryChange::naming_object(Body&& body) const {
 DirectoryChange::~DirectoryChange() {
   if (finished_) return;
   try {
-    if (placed_) {
-      // Our entry is in place without our row. Another process's row may
-      // own it meanwhile (an equal image put): then it stays.
-      std::string retired;
+    if (!placed_.empty()) {
+      // Our entries are in place without our rows. Another process's row may
+      // own one meanwhile (an equal image put): then it stays.
+      std::vector<std::string> retired;
       db_.write(object_, [&](Connection& conn) {
-        if (retired.empty() && !owned_by_a_row(conn, catalog_->kind(), *placed_)) {
-          retired = catalog_->move_out(*placed_);
+        for (const auto& name : placed_) {
+          if (std::find(retired.begin(), retired.end(), name) != retired.end()) continue;
+          if (owned_by_a_row(conn, catalog_->kind(), name)) continue;
+          if (auto staged = catalog_->move_out(name); !staged.empty()) {
+            moved_aside_.push_back(staged);
+          }
+          retired.push_back(name);
         }
         return 0;
       });
-      if (!retired.empty()) moved_aside_.push_back(retired);
     }
-    if (!staged_.empty()) moved_aside_.push_back(staged_);
+    moved_aside_.insert(moved_aside_.end(), staged_.begin(), staged_.end());
     for (const auto& staged : moved_aside_) {
       if (auto failure = catalog_->remove_staged(staged); !failure.empty()) {
         spdlog::warn("{}: {}", object_, failure);
@@ -93,51 +98,80 @@ DirectoryChange::~DirectoryChange() {
   }
 }
 
-void DirectoryChange::stage(std::string_view label, const StagedMaker& make) {
+std::string DirectoryChange::stage(std::string_view label, const StagedMaker& make) {
+  std::string staged;
   naming_object([&] {
-    if (!staged_.empty() || placed_) throw Error(ErrorCode::io, "a change stages one directory");
     const int staging = catalog_->staging_fd();  // refused before anything is staged
-    staged_ = fresh_staging_name(label);
-    make(staging, staged_, catalog_->staging_path(staged_));
+    staged = fresh_staging_name(label);
+    staged_.push_back(staged);
+    make(staging, staged, catalog_->staging_path(staged));
   });
+  return staged;
 }
 
 void DirectoryChange::place(Connection& conn, std::string_view name) {
-  naming_object([&] { place_once(conn, name); });
+  naming_object([&] {
+    if (placed_.empty() && staged_.size() != 1) {
+      throw Error(ErrorCode::io, object_ + ": " + std::to_string(staged_.size()) +
+                                     " staged directories to put at '" +
+                                     catalog_->entry_path(name).string() + "'");
+    }
+    place_all(conn, {{placed_.empty() ? staged_.front() : std::string(), std::string(name)}});
+  });
 }
 
-void DirectoryChange::place_once(Connection& conn, std::string_view name) {
-  if (placed_) {
+void DirectoryChange::place(Connection& conn, const std::vector<Placement>& placements) {
+  naming_object([&] { place_all(conn, placements); });
+}
+
+void DirectoryChange::place_all(Connection& conn, const std::vector<Placement>& placements) {
+  if (!placed_.empty()) {
     // A re-run after a busy retry: the lock was released in between.
-    if (*placed_ == name && catalog_->entry_type(name) == EntryType::directory) return;
-    throw Error(ErrorCode::busy, object_ + ": '" + catalog_->entry_path(*placed_).string() +
-                                     "' was moved by another process while it was stored");
+    for (const auto& p : placements) {
+      if (std::find(placed_.begin(), placed_.end(), p.name) == placed_.end() ||
+          catalog_->entry_type(p.name) != EntryType::directory) {
+        throw Error(ErrorCode::busy, object_ + ": '" + catalog_->entry_path(p.name).string() +
+                                         "' was moved by another process while it was stored");
+      }
+    }
+    return;
   }
-  if (staged_.empty()) {
-    throw Error(ErrorCode::io, object_ + ": nothing was staged to put at '" +
-                                   catalog_->entry_path(name).string() + "'");
+  std::vector<std::string> names;
+  std::vector<bool> replaces;
+  for (const auto& p : placements) {
+    if (std::find(staged_.begin(), staged_.end(), p.staged) == staged_.end()) {
+      throw Error(ErrorCode::io, object_ + ": nothing was staged to put at '" +
+                                     catalog_->entry_path(p.name).string() + "'");
+    }
+    const EntryType existing = catalog_->entry_type(p.name);
+    if (existing == EntryType::other) {
+      throw Error(ErrorCode::io, object_ + ": '" + catalog_->entry_path(p.name).string() +
+                                     "' is a symlink or not a directory; entries of '" +
+                                     catalog_->path().string() +
+                                     "' are never followed: remove it to store this here");
+    }
+    if (existing == EntryType::directory && owned_by_a_row(conn, catalog_->kind(), p.name)) {
+      throw Error(
+          ErrorCode::already_exists,
+          object_ + ": '" + catalog_->entry_path(p.name).string() + "' belongs to a record");
+    }
+    names.push_back(p.name);
+    replaces.push_back(existing == EntryType::directory);
   }
-  const EntryType existing = catalog_->entry_type(name);
-  if (existing == EntryType::other) {
-    throw Error(ErrorCode::io, object_ + ": '" + catalog_->entry_path(name).string() +
-                                   "' is a symlink or not a directory; entries of '" +
-                                   catalog_->path().string() +
-                                   "' are never followed: remove it to store this here");
+  if (names.empty()) return;
+  record_intent(names);
+  for (std::size_t i = 0; i < placements.size(); ++i) {
+    const auto& [staged, name] = placements[i];
+    if (replaces[i]) {
+      // Left by a crashed change and not yet swept: ours replaces it.
+      moved_aside_.push_back(catalog_->move_out(name));
+    }
+    A3S_FAULT_POINT("files.place.before_rename");
+    catalog_->move_in(staged, name);
+    placed_.push_back(name);
+    staged_.erase(std::find(staged_.begin(), staged_.end(), staged));
+    A3S_FAULT_POINT("files.place.after_rename");
   }
-  if (existing == EntryType::directory && owned_by_a_row(conn, catalog_->kind(), name)) {
-    throw Error(ErrorCode::already_exists,
-                object_ + ": '" + catalog_->entry_path(name).string() + "' belongs to a record");
-  }
-  record_intent({std::string(name)});
-  if (existing == EntryType::directory) {
-    // Left by a crashed change and not yet swept: ours replaces it.
-    moved_aside_.push_back(catalog_->move_out(name));
-  }
-  A3S_FAULT_POINT("files.place.before_rename");
-  catalog_->move_in(staged_, name);
-  placed_ = std::string(name);
-  staged_.clear();
-  A3S_FAULT_POINT("files.place.after_rename");
 }
 
 void DirectoryChange::remove_after_commit(std::vector<std::string> names) {
@@ -183,7 +217,8 @@ void DirectoryChange::finish() {
       failures.emplace_back(e.what());
     }
   }
-  if (!staged_.empty()) moved_aside_.push_back(staged_);
+  moved_aside_.insert(moved_aside_.end(), staged_.begin(), staged_.end());
+  staged_.clear();
   for (const auto& staged : moved_aside_) {
     if (auto failure = catalog_->remove_staged(staged); !failure.empty()) {
       failures.push_back(std::move(failure));

@@ -68,27 +68,37 @@ class DirectoryChange {
 
   CatalogDir& catalog() { return *catalog_; }
 
-  // Outside the lock: `make(parent_fd, name, path)` creates the new entry's
+  // Outside the lock: `make(parent_fd, name, path)` creates a new entry's
   // directory `name` in the staging directory open as `parent_fd` (`path`
-  // names it in messages) and fills it. Whatever `make` leaves, also when it
-  // throws, is deleted unless place() puts it in place. Propagates what
-  // `make` throws.
+  // names it in messages) and fills it; returns `name`, the staged
+  // directory's handle for place(). A change may stage several. Whatever
+  // `make` leaves, also when it throws, is deleted unless place() puts it in
+  // place. Propagates what `make` throws.
   using StagedMaker = std::function<void(int parent_fd, const std::string& name,
                                          const std::filesystem::path& path)>;
-  void stage(std::string_view label, const StagedMaker& make);
+  std::string stage(std::string_view label, const StagedMaker& make);
 
   // Whether a staged directory waits to be placed.
   bool staged() const { return !staged_.empty(); }
 
-  // Inside the write transaction: puts the staged directory at
+  // Inside the write transaction: puts the one staged directory at
   // <catalog>/<name>. A directory already there, which no row owns, is moved
   // aside first (deleted by finish()); a symlink or any other file there is
-  // refused with Error(io) naming it, as is a staged directory already used.
-  // Once placed, a re-run is a no-op. Throws io.
+  // refused with Error(io) naming it, a directory a row owns with
+  // already_exists. Once placed, a re-run is a no-op. Throws io.
   void place(Connection& conn, std::string_view name);
 
-  // Whether place() has put the staged directory in place.
-  bool placed() const { return placed_.has_value(); }
+  // As place(), for many: each staged directory (a handle stage() returned)
+  // to its entry name, under one intent naming them all, so that a crash
+  // part-way leaves every one of them for the next open's sweep.
+  struct Placement {
+    std::string staged;
+    std::string name;
+  };
+  void place(Connection& conn, const std::vector<Placement>& placements);
+
+  // Whether place() has put staged directories in place.
+  bool placed() const { return !placed_.empty(); }
 
   // Inside the write transaction: the entries named `names` are to be
   // deleted once it commits. A re-run replaces the names. Throws io.
@@ -108,7 +118,7 @@ class DirectoryChange {
   // object (unless it already names it).
   template <class Body>
   void naming_object(Body&& body) const;
-  void place_once(Connection& conn, std::string_view name);
+  void place_all(Connection& conn, const std::vector<Placement>& placements);
   void record_intent(std::vector<std::string> names);
   void drop_intent();
 
@@ -116,8 +126,8 @@ class DirectoryChange {
   std::string object_;
   std::string database_;
   std::optional<CatalogDir> catalog_;
-  std::string staged_;                 // the staged directory, until placed
-  std::optional<std::string> placed_;  // where place() put it
+  std::vector<std::string> staged_;  // staged directories not placed
+  std::vector<std::string> placed_;  // the entries place() put in place
   std::vector<std::string> moved_aside_;
   std::vector<std::string> removals_;
   std::vector<std::string> intent_entries_;

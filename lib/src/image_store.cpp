@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "catalog_rows.hpp"
 #include "catalog_totals.hpp"
 #include "column_list.hpp"
 #include "database.hpp"
@@ -111,20 +112,6 @@ void keep_displaced(Connection& conn, std::string_view reference, std::string_vi
   q->exec();
 }
 
-StoredImage upsert(Connection& conn, std::string_view reference, std::string_view digest,
-                   std::uint64_t size_bytes, const fs::path& layout) {
-  constexpr auto& c = kImage;
-  const std::string stored_at = format_rfc3339_sortable(now());
-  auto q = conn.prepare(kUpsertImage.c_str());
-  q->bind(c.param("reference"), std::string(reference));
-  q->bind(c.param("digest"), std::string(digest));
-  q->bind(c.param("size_bytes"), to_column(size_bytes));
-  q->bind(c.param("pulled_at"), stored_at);
-  q->bind(c.param("last_used"), stored_at);
-  q->bind(c.param("path"), layout.string());
-  return *decode_one(*q);
-}
-
 // The size recorded for a layout already cached under `digest`.
 std::uint64_t recorded_size(Connection& conn, std::string_view digest) {
   auto q =
@@ -171,7 +158,10 @@ std::optional<StoredImage> put_once(Database& db, const fs::path& home, std::str
       return std::nullopt;
     }
     keep_displaced(conn, reference, digest);
-    StoredImage stored = upsert(conn, reference, digest, size, home / "images" / "sha256" / hex);
+    const Timestamp stored_at = now();
+    StoredImage stored =
+        detail::store_image(conn, {std::string(reference), std::string(digest), size, stored_at,
+                                   stored_at, (home / "images" / "sha256" / hex).string()});
     A3S_FAULT_POINT("image.put.before_commit");
     return stored;
   });
@@ -195,6 +185,28 @@ std::vector<std::string> unowned_layouts(Connection& conn,
 }
 
 }  // namespace
+
+namespace detail {
+
+std::optional<StoredImage> load_image(Connection& conn, std::string_view reference) {
+  auto q = conn.prepare(kSelectByReference.c_str());
+  q->bind(1, std::string(reference));
+  return decode_one(*q);
+}
+
+StoredImage store_image(Connection& conn, const StoredImage& i) {
+  constexpr auto& c = kImage;
+  auto q = conn.prepare(kUpsertImage.c_str());
+  q->bind(c.param("reference"), i.reference);
+  q->bind(c.param("digest"), i.digest);
+  q->bind(c.param("size_bytes"), to_column(i.size_bytes));
+  q->bind(c.param("pulled_at"), format_rfc3339_sortable(i.pulled_at));
+  q->bind(c.param("last_used"), format_rfc3339_sortable(i.last_used));
+  q->bind(c.param("path"), i.path);
+  return *decode_one(*q);
+}
+
+}  // namespace detail
 
 ImageStore::ImageStore(Database& db, fs::path home, std::uint64_t max_size_bytes)
     : db_(db), home_(std::move(home)), max_size_bytes_(max_size_bytes) {}

@@ -1,5 +1,6 @@
 #include "a3s/store/network_store.hpp"
 
+#include "catalog_rows.hpp"
 #include "column_list.hpp"
 #include "database.hpp"
 #include "ipv4.hpp"
@@ -7,6 +8,9 @@
 #include "stored_row.hpp"
 
 namespace a3s::store {
+using detail::load_network;
+using detail::store_network;
+
 namespace {
 
 using nlohmann::json;
@@ -69,17 +73,6 @@ void add_endpoint(NetworkConfig& n, NetworkEndpoint e) {
   n.endpoints.emplace_hint(n.endpoints.end(), std::move(key), std::move(e));
 }
 
-std::optional<NetworkConfig> load(Connection& conn, std::string_view name) {
-  auto row = conn.prepare(kSelectNetwork.c_str());
-  row->bind(1, std::string(name));
-  if (!row->executeStep()) return std::nullopt;
-  NetworkConfig network = decode_network(*row);
-  auto endpoints = conn.prepare(kSelectEndpoints.c_str());
-  endpoints->bind(1, std::string(name));
-  while (endpoints->executeStep()) add_endpoint(network, decode_endpoint(*endpoints, name));
-  return network;
-}
-
 void insert_endpoint(Connection& conn, std::string_view network, const NetworkEndpoint& e) {
   constexpr auto& c = kEndpoint;
   auto insert = conn.prepare(kInsertEndpoint.c_str());
@@ -90,28 +83,6 @@ void insert_endpoint(Connection& conn, std::string_view network, const NetworkEn
   insert->bind(c.param("mac_address"), e.mac_address);
   insert->bind(c.param("aliases"), json(e.aliases).dump());
   insert->exec();
-}
-
-// Writes the networks row (inserted, or replacing the one named n.name) and
-// all its endpoints.
-void store_network(Connection& conn, const NetworkConfig& n, bool replace) {
-  constexpr auto& c = kNetwork;
-  const json j = to_json(n);
-  auto upsert = conn.prepare(kUpsertNetwork.c_str());
-  upsert->bind(c.param("name"), n.name);
-  upsert->bind(c.param("subnet"), n.subnet);
-  upsert->bind(c.param("gateway"), n.gateway);
-  upsert->bind(c.param("driver"), n.driver);
-  upsert->bind(c.param("labels"), j.at("labels").dump());
-  upsert->bind(c.param("created_at"), n.created_at);
-  upsert->bind(c.param("policy"), j.at("policy").dump());
-  upsert->exec();
-  if (replace) {
-    auto clear = conn.prepare("DELETE FROM network_endpoints WHERE network = ?");
-    clear->bind(1, n.name);
-    clear->exec();
-  }
-  for (const auto& [box_id, endpoint] : n.endpoints) insert_endpoint(conn, n.name, endpoint);
 }
 
 bool exists(Connection& conn, std::string_view name) {
@@ -150,6 +121,41 @@ std::string derived_gateway(std::string_view subnet) {
 
 }  // namespace
 
+namespace detail {
+
+std::optional<NetworkConfig> load_network(Connection& conn, std::string_view name) {
+  auto row = conn.prepare(kSelectNetwork.c_str());
+  row->bind(1, std::string(name));
+  if (!row->executeStep()) return std::nullopt;
+  NetworkConfig network = decode_network(*row);
+  auto endpoints = conn.prepare(kSelectEndpoints.c_str());
+  endpoints->bind(1, std::string(name));
+  while (endpoints->executeStep()) add_endpoint(network, decode_endpoint(*endpoints, name));
+  return network;
+}
+
+void store_network(Connection& conn, const NetworkConfig& n, bool replace) {
+  constexpr auto& c = kNetwork;
+  const json j = to_json(n);
+  auto upsert = conn.prepare(kUpsertNetwork.c_str());
+  upsert->bind(c.param("name"), n.name);
+  upsert->bind(c.param("subnet"), n.subnet);
+  upsert->bind(c.param("gateway"), n.gateway);
+  upsert->bind(c.param("driver"), n.driver);
+  upsert->bind(c.param("labels"), j.at("labels").dump());
+  upsert->bind(c.param("created_at"), n.created_at);
+  upsert->bind(c.param("policy"), j.at("policy").dump());
+  upsert->exec();
+  if (replace) {
+    auto clear = conn.prepare("DELETE FROM network_endpoints WHERE network = ?");
+    clear->bind(1, n.name);
+    clear->exec();
+  }
+  for (const auto& [box_id, endpoint] : n.endpoints) insert_endpoint(conn, n.name, endpoint);
+}
+
+}  // namespace detail
+
 bool subnet_has_host_bits(std::string_view subnet) {
   try {
     return detail::parse_subnet({}, subnet).has_host_bits();
@@ -160,7 +166,7 @@ bool subnet_has_host_bits(std::string_view subnet) {
 
 std::optional<NetworkConfig> NetworkStore::get(std::string_view name) const {
   validate_name("network name", name);
-  return db_.read(network_name(name), [&](Connection& conn) { return load(conn, name); });
+  return db_.read(network_name(name), [&](Connection& conn) { return load_network(conn, name); });
 }
 
 NetworkConfig NetworkStore::create(const NetworkConfig& config) {
@@ -188,7 +194,7 @@ NetworkConfig NetworkStore::update(const NetworkConfig& config) {
 NetworkConfig NetworkStore::remove(std::string_view name, bool force) {
   validate_name("network name", name);
   return db_.write(network_name(name), [&](Connection& conn) {
-    auto network = load(conn, name);
+    auto network = load_network(conn, name);
     if (!network) throw not_found("network", name);
     if (!network->endpoints.empty() && !force) {
       std::string boxes;

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "catalog_rows.hpp"
 #include "catalog_totals.hpp"
 #include "column_list.hpp"
 #include "database.hpp"
@@ -29,7 +30,7 @@ using nlohmann::json;
 std::string snapshot_name(std::string_view id) { return "snapshot '" + std::string(id) + "'"; }
 
 // One definition of the snapshots columns: the SQL below, decode() and
-// insert() all follow it.
+// insert_snapshot() all follow it.
 constexpr detail::ColumnList kSnapshot{"id",           "name",         "source_box_id",
                                        "image",        "vcpus",        "memory_mb",
                                        "volumes",      "env",          "cmd",
@@ -87,34 +88,6 @@ void bind_optional(SQLite::Statement& s, int index, const std::optional<std::str
   }
 }
 
-void insert(Connection& conn, const SnapshotMetadata& s) {
-  constexpr auto& c = kSnapshot;
-  auto q = conn.prepare(kInsertSnapshot.c_str());
-  q->bind(c.param("id"), s.id);
-  q->bind(c.param("name"), s.name);
-  q->bind(c.param("source_box_id"), s.source_box_id);
-  q->bind(c.param("image"), s.image);
-  q->bind(c.param("vcpus"), static_cast<std::int64_t>(s.vcpus));
-  q->bind(c.param("memory_mb"), static_cast<std::int64_t>(s.memory_mb));
-  q->bind(c.param("volumes"), json(s.volumes).dump());
-  q->bind(c.param("env"), json(s.env).dump());
-  q->bind(c.param("cmd"), json(s.cmd).dump());
-  bind_optional(*q, c.param("entrypoint"),
-                s.entrypoint ? std::optional(json(*s.entrypoint).dump()) : std::nullopt);
-  bind_optional(*q, c.param("workdir"), s.workdir);
-  q->bind(c.param("port_map"), json(s.port_map).dump());
-  q->bind(c.param("labels"), json(s.labels).dump());
-  bind_optional(*q, c.param("network_mode"), s.network_mode);
-  bind_optional(*q, c.param("rootfs_cache_key"), s.rootfs_cache_key);
-  q->bind(c.param("size_bytes"), static_cast<std::int64_t>(s.size_bytes));
-  q->bind(c.param("created_at"), format_rfc3339_sortable(s.created_at));
-  q->bind(c.param("description"), s.description);
-  bind_optional(*q, c.param("image_config"), s.image_config);
-  bind_optional(*q, c.param("health_check"), s.health_check);
-  q->bind(c.param("healthcheck_disabled"), s.healthcheck_disabled ? 1 : 0);
-  q->exec();
-}
-
 bool exists(Connection& conn, std::string_view id) {
   auto q = conn.prepare("SELECT 1 FROM snapshots WHERE id = ?");
   q->bind(1, std::string(id));
@@ -169,6 +142,45 @@ std::uint64_t stage_rootfs(const std::optional<fs::path>& source, int parent_fd,
 
 }  // namespace
 
+namespace detail {
+
+std::optional<SnapshotMetadata> load_snapshot(Connection& conn, std::string_view id) {
+  auto q = conn.prepare(kSelectSnapshot.c_str());
+  q->bind(1, std::string(id));
+  if (!q->executeStep()) return std::nullopt;
+  return decode(*q);
+}
+
+void insert_snapshot(Connection& conn, const SnapshotMetadata& s) {
+  constexpr auto& c = kSnapshot;
+  auto q = conn.prepare(kInsertSnapshot.c_str());
+  q->bind(c.param("id"), s.id);
+  q->bind(c.param("name"), s.name);
+  q->bind(c.param("source_box_id"), s.source_box_id);
+  q->bind(c.param("image"), s.image);
+  q->bind(c.param("vcpus"), static_cast<std::int64_t>(s.vcpus));
+  q->bind(c.param("memory_mb"), static_cast<std::int64_t>(s.memory_mb));
+  q->bind(c.param("volumes"), json(s.volumes).dump());
+  q->bind(c.param("env"), json(s.env).dump());
+  q->bind(c.param("cmd"), json(s.cmd).dump());
+  bind_optional(*q, c.param("entrypoint"),
+                s.entrypoint ? std::optional(json(*s.entrypoint).dump()) : std::nullopt);
+  bind_optional(*q, c.param("workdir"), s.workdir);
+  q->bind(c.param("port_map"), json(s.port_map).dump());
+  q->bind(c.param("labels"), json(s.labels).dump());
+  bind_optional(*q, c.param("network_mode"), s.network_mode);
+  bind_optional(*q, c.param("rootfs_cache_key"), s.rootfs_cache_key);
+  q->bind(c.param("size_bytes"), static_cast<std::int64_t>(s.size_bytes));
+  q->bind(c.param("created_at"), format_rfc3339_sortable(s.created_at));
+  q->bind(c.param("description"), s.description);
+  bind_optional(*q, c.param("image_config"), s.image_config);
+  bind_optional(*q, c.param("health_check"), s.health_check);
+  q->bind(c.param("healthcheck_disabled"), s.healthcheck_disabled ? 1 : 0);
+  q->exec();
+}
+
+}  // namespace detail
+
 SnapshotStore::SnapshotStore(Database& db, fs::path home) : db_(db), home_(std::move(home)) {}
 
 fs::path SnapshotStore::directory_of(std::string_view id) const {
@@ -198,7 +210,7 @@ SnapshotMetadata SnapshotStore::save(const SnapshotMetadata& metadata,
   db_.write(snapshot_name(saved.id), [&](Connection& conn) {
     if (exists(conn, saved.id)) throw taken(saved.id);
     change.place(conn, saved.id);
-    insert(conn, saved);
+    detail::insert_snapshot(conn, saved);
     A3S_FAULT_POINT("snapshot.save.before_commit");
     return 0;
   });
@@ -209,12 +221,8 @@ SnapshotMetadata SnapshotStore::save(const SnapshotMetadata& metadata,
 
 std::optional<SnapshotMetadata> SnapshotStore::get(std::string_view id) const {
   validate_name("snapshot ID", id);
-  return db_.read(snapshot_name(id), [&](Connection& conn) -> std::optional<SnapshotMetadata> {
-    auto q = conn.prepare(kSelectSnapshot.c_str());
-    q->bind(1, std::string(id));
-    if (!q->executeStep()) return std::nullopt;
-    return decode(*q);
-  });
+  return db_.read(snapshot_name(id),
+                  [&](Connection& conn) { return detail::load_snapshot(conn, id); });
 }
 
 std::vector<SnapshotMetadata> SnapshotStore::list() const {

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "catalog_rows.hpp"
 #include "column_list.hpp"
 #include "database.hpp"
 #include "directory_change.hpp"
@@ -18,6 +19,9 @@
 
 namespace a3s::store {
 namespace fs = std::filesystem;
+
+using detail::load_volume;
+using detail::store_volume;
 
 namespace {
 
@@ -57,19 +61,8 @@ VolumeConfig decode_volume(const SQLite::Statement& statement) {
   return v;
 }
 
-std::optional<VolumeConfig> load(Connection& conn, std::string_view name) {
-  auto row = conn.prepare(kSelectVolume.c_str());
-  row->bind(1, std::string(name));
-  if (!row->executeStep()) return std::nullopt;
-  VolumeConfig volume = decode_volume(*row);
-  auto users = conn.prepare("SELECT box_id FROM volume_users WHERE volume = ? ORDER BY position");
-  users->bind(1, std::string(name));
-  while (users->executeStep()) volume.in_use_by.push_back(users->getColumn(0).getString());
-  return volume;
-}
-
 VolumeConfig load_existing(Connection& conn, std::string_view name) {
-  auto volume = load(conn, name);
+  auto volume = load_volume(conn, name);
   if (!volume) throw not_found("volume", name);
   return *volume;
 }
@@ -84,8 +77,27 @@ void add_user(Connection& conn, std::string_view volume, std::string_view box_id
   insert->exec();
 }
 
-// Writes the volumes row (inserted, or replacing the one named v.name) and
-// its users.
+void erase(Connection& conn, std::string_view name) {
+  auto erase = conn.prepare("DELETE FROM volumes WHERE name = ?");
+  erase->bind(1, std::string(name));
+  erase->exec();  // users go with it (ON DELETE CASCADE)
+}
+
+}  // namespace
+
+namespace detail {
+
+std::optional<VolumeConfig> load_volume(Connection& conn, std::string_view name) {
+  auto row = conn.prepare(kSelectVolume.c_str());
+  row->bind(1, std::string(name));
+  if (!row->executeStep()) return std::nullopt;
+  VolumeConfig volume = decode_volume(*row);
+  auto users = conn.prepare("SELECT box_id FROM volume_users WHERE volume = ? ORDER BY position");
+  users->bind(1, std::string(name));
+  while (users->executeStep()) volume.in_use_by.push_back(users->getColumn(0).getString());
+  return volume;
+}
+
 void store_volume(Connection& conn, const VolumeConfig& v, bool replace) {
   constexpr auto& c = kVolume;
   auto upsert = conn.prepare(kUpsertVolume.c_str());
@@ -104,17 +116,11 @@ void store_volume(Connection& conn, const VolumeConfig& v, bool replace) {
   for (const auto& box_id : v.in_use_by) add_user(conn, v.name, box_id);
 }
 
-void erase(Connection& conn, std::string_view name) {
-  auto erase = conn.prepare("DELETE FROM volumes WHERE name = ?");
-  erase->bind(1, std::string(name));
-  erase->exec();  // users go with it (ON DELETE CASCADE)
-}
-
-}  // namespace
+}  // namespace detail
 
 std::optional<VolumeConfig> VolumeStore::get(std::string_view name) const {
   validate_name("volume name", name);
-  return db_.read(volume_name(name), [&](Connection& conn) { return load(conn, name); });
+  return db_.read(volume_name(name), [&](Connection& conn) { return load_volume(conn, name); });
 }
 
 VolumeConfig VolumeStore::create(const VolumeConfig& config) {
@@ -140,7 +146,7 @@ VolumeConfig VolumeStore::create(const VolumeConfig& config, bool existing_ok) {
     }
   });
   VolumeConfig stored = db_.write(volume_name(config.name), [&](Connection& conn) {
-    if (auto existing = load(conn, volume.name)) {
+    if (auto existing = load_volume(conn, volume.name)) {
       if (existing_ok) return *existing;
       throw Error(ErrorCode::already_exists, volume_name(volume.name) + " already exists");
     }

@@ -56,6 +56,7 @@ void add_snapshot_commands(CLI::App& app, Context& ctx);
 void add_image_commands(CLI::App& app, Context& ctx);
 void add_migrate_commands(CLI::App& app, Context& ctx);
 void add_maintenance_commands(CLI::App& app, Context& ctx);
+void add_import_command(CLI::App& app, Context& ctx);
 void add_shell_command(CLI::App& app, Context& ctx);
 
 }  // namespace a3s::cli

@@ -35,6 +35,7 @@ int run(int argc, char** argv) {
   a3s::cli::add_snapshot_commands(app, ctx);
   a3s::cli::add_image_commands(app, ctx);
   a3s::cli::add_migrate_commands(app, ctx);
+  a3s::cli::add_import_command(app, ctx);
   a3s::cli::add_maintenance_commands(app, ctx);
   a3s::cli::add_shell_command(app, ctx);
 

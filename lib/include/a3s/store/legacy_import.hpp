@@ -56,10 +56,10 @@ struct ImportSkip {
 
 // What an import did to one catalog.
 struct CatalogImportCounts {
-  std::string catalog;        // "networks", "volumes", "snapshots", "images"
-  std::uint64_t imported = 0; // records written (in a dry run: that would be)
-  std::uint64_t present = 0;  // records already stored, identical: left alone
-  std::uint64_t skipped = 0;  // entries not imported (listed in `skipped`)
+  std::string catalog;         // "networks", "volumes", "snapshots", "images"
+  std::uint64_t imported = 0;  // records written (in a dry run: that would be)
+  std::uint64_t present = 0;   // records already stored, identical: left alone
+  std::uint64_t skipped = 0;   // entries not imported (listed in `skipped`)
 };
 
 struct ImportReport {
