@@ -23,7 +23,7 @@
 
 #include "a3s/store/records.hpp"
 #include "a3s/store/store.hpp"
-#include "legacy_home.hpp"
+#include "legacy_home_builder.hpp"
 #include "store_assertions.hpp"
 #include "test_support.hpp"
 
