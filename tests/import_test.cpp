@@ -13,7 +13,6 @@
 #include <filesystem>
 #include <functional>
 #include <limits>
-#include <map>
 #include <set>
 #include <sstream>
 #include <string>
@@ -54,11 +53,12 @@ fs::path fixture_home() { return a3s::test::fixtures_dir() / "legacy-home-small"
 
 json read_json(const fs::path& path) { return json::parse(read_file(path)); }
 
-// Everything under `root`, symlinks not followed: each path (relative to
-// `root`) mapped to "dir", "file:<contents>" or "symlink:<target>". The
-// database's files are left out, and so are the catalogs' .staging
-// directories themselves (not what is in them): they are no record's.
-using Tree = std::map<std::string, std::string>;
+// Everything under `root`, symlinks not followed, one line per entry:
+// "<path relative to root>: dir", ": symlink to <target>" or ": file of <n>
+// bytes, hash <h>". The database's files are left out, and so are the
+// catalogs' .staging directories themselves (not what is in them): they are
+// no record's.
+using Tree = std::vector<std::string>;
 Tree tree_of(const fs::path& root) {
   Tree tree;
   if (!fs::exists(fs::symlink_status(root))) return tree;
@@ -68,13 +68,16 @@ Tree tree_of(const fs::path& root) {
     const auto status = it->symlink_status();
     if (rel.starts_with("box.db")) continue;
     if (fs::is_symlink(status)) {
-      tree[rel] = "symlink:" + fs::read_symlink(it->path()).string();
+      tree.push_back(rel + ": symlink to " + fs::read_symlink(it->path()).string());
     } else if (fs::is_directory(status)) {
-      if (it->path().filename() != ".staging") tree[rel] = "dir";
+      if (it->path().filename() != ".staging") tree.push_back(rel + ": dir");
     } else {
-      tree[rel] = "file:" + read_file(it->path());
+      const std::string data = read_file(it->path());
+      tree.push_back(rel + ": file of " + std::to_string(data.size()) + " bytes, hash " +
+                     std::to_string(std::hash<std::string>{}(data)));
     }
   }
+  std::sort(tree.begin(), tree.end());
   return tree;
 }
 
