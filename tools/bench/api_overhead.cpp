@@ -2,22 +2,21 @@
 // JSON text out, a malloc'd string, a status) over the same call through the
 // C++ API, on one home with the same records. Both stores are opened with
 // synchronous=normal so that a commit's fsync does not drown the
-// difference. Rounds alternate C++ and C, and each side keeps its best round.
+// difference. The two APIs take turns op by op (who goes first alternating)
+// and each side reports its median, so a busy machine slows both alike.
 #include <a3s_store.h>
 
 #include <algorithm>
 #include <cstdio>
-#include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "a3s/store/store.hpp"
 #include "api_overhead.hpp"
 
 namespace bench {
 namespace {
-
-constexpr int kRounds = 3;
 
 struct CStore {
   a3s_store* handle = nullptr;
@@ -31,6 +30,29 @@ std::string c_json(a3s_status status, char** json) {
   std::string text = *json;
   a3s_free(*json);
   return text;
+}
+
+double median(std::vector<std::uint64_t>& ns) {
+  std::sort(ns.begin(), ns.end());
+  return ns.empty() ? 0 : static_cast<double>(ns[ns.size() / 2]);
+}
+
+// Runs `cxx(i)` and `c(i)` in turns within `limits` and returns their
+// median latencies in ns: {C++, C}.
+template <typename Cxx, typename C>
+std::pair<double, double> in_turns(const Limits& limits, Cxx&& cxx, C&& c) {
+  std::vector<std::uint64_t> times[2];
+  const auto deadline = Clock::now() + limits.max_time;
+  for (std::size_t i = 0; i < limits.max_ops && Clock::now() < deadline; ++i) {
+    for (int k = 0; k < 2; ++k) {
+      const int side = (i + k) % 2;  // 0: C++, 1: C
+      const auto start = Clock::now();
+      side == 0 ? cxx(i) : c(i);
+      times[side].push_back(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count());
+    }
+  }
+  return {median(times[0]), median(times[1])};
 }
 
 }  // namespace
@@ -62,55 +84,46 @@ int run_api_overhead(std::size_t n, const Limits& reads, const Limits& writes) {
     return 1;
   }
 
-  // get: the same names in the same order on both sides. connect: C++ on
-  // the first half of the networks, C on the second, so each side meets
-  // the same fill (two endpoints each to start with).
-  const std::size_t half = n / 2;
-  Limits connects = writes;  // each /24 has room for 250 more: never run out
-  connects.max_ops = std::min(connects.max_ops, half * 240 / kRounds);
-  Result best[2][2];  // [op][api]
-  for (auto& op : best) {
-    for (auto& r : op) r.ns_per_op = 1e18;
-  }
   std::uint64_t sink = 0;
-  for (int round = 0; round < kRounds; ++round) {
-    for (int api = 0; api < 2; ++api) {
-      const bool use_c = (api + round) % 2 == 1;  // alternate who goes first
-      Rng rng(42 + round);
-      const Result get = measure(reads, [&](std::size_t) {
-        const std::string network = network_name(rng.below(n));
-        if (use_c) {
-          sink += c_json(a3s_network_get(c.handle, network.c_str(), &out), &out).size();
-        } else {
-          sink += networks.get(network)->endpoints.size();
-        }
+  // get: the same network for both in each turn.
+  Rng rng(42);
+  std::string target;
+  const auto get = in_turns(
+      reads,
+      [&](std::size_t) {
+        target = network_name(rng.below(n));
+        sink += networks.get(target)->endpoints.size();
+      },
+      [&](std::size_t) {
+        sink += c_json(a3s_network_get(c.handle, target.c_str(), &out), &out).size();
       });
-      const Result connect = measure(connects, [&](std::size_t i) {
-        const std::string box = "r" + std::to_string(round) + "-" + std::to_string(i);
-        const std::string network = network_name((use_c ? half : 0) + i % half);
-        if (use_c) {
-          sink += c_json(a3s_network_connect(c.handle, network.c_str(), box.c_str(), "bench-box",
-                                             "[]", &out),
-                         &out)
-                      .size();
-        } else {
-          sink += networks.connect(network, box, "bench-box").ip_address.size();
-        }
+  // connect: C++ on the first half of the networks, C on the second, each
+  // network meeting the same fill on both sides (two endpoints to start
+  // with, room for 250 more in its /24).
+  const std::size_t half = n / 2;
+  Limits connects = writes;
+  connects.max_ops = std::min(connects.max_ops, half * 240);
+  const auto connect = in_turns(
+      connects,
+      [&](std::size_t i) {
+        const std::string box = "cxx-" + std::to_string(i);
+        sink += networks.connect(network_name(i % half), box, "bench-box").ip_address.size();
+      },
+      [&](std::size_t i) {
+        const std::string box = "c-" + std::to_string(i);
+        const std::string network = network_name(half + i % half);
+        sink += c_json(a3s_network_connect(c.handle, network.c_str(), box.c_str(), "bench-box",
+                                           "[]", &out),
+                       &out)
+                    .size();
       });
-      const int side = use_c ? 1 : 0;
-      if (get.ns_per_op < best[0][side].ns_per_op) best[0][side] = get;
-      if (connect.ns_per_op < best[1][side].ns_per_op) best[1][side] = connect;
-    }
-  }
 
-  std::printf("C API overhead: %zu networks, synchronous=normal, best of %d rounds\n", n, kRounds);
+  std::printf("C API overhead: %zu networks, synchronous=normal, median of each\n", n);
   std::printf("%-16s %12s %12s %10s %8s\n", "op", "C++ ns/op", "C ns/op", "C - C++", "C / C++");
-  const char* ops[2] = {"network.get", "network.connect"};
-  for (int op = 0; op < 2; ++op) {
-    const double cxx_ns = best[op][0].ns_per_op;
-    const double c_ns = best[op][1].ns_per_op;
-    std::printf("%-16s %12s %12s %10.0f %7.2fx\n", ops[op], format_ns(cxx_ns).c_str(),
-                format_ns(c_ns).c_str(), c_ns - cxx_ns, c_ns / cxx_ns);
+  for (const auto& [op, times] : {std::pair{"network.get", get}, {"network.connect", connect}}) {
+    std::printf("%-16s %12s %12s %10.0f %7.2fx\n", op, format_ns(times.first).c_str(),
+                format_ns(times.second).c_str(), times.second - times.first,
+                times.second / times.first);
   }
   return sink > 0 ? 0 : 1;
 }
