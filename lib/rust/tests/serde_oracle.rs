@@ -137,6 +137,46 @@ fn a_network_with_every_default_is_written_in_full() {
     assert_eq!(same_bytes::<NetworkConfig>(&text), config);
 }
 
+/// The engine, given JSON that leaves out every optional field, stores what
+/// serde reads from that JSON: the same defaults, written the same way.
+#[test]
+fn missing_fields_take_the_same_defaults_in_the_engine_and_in_serde() {
+    use a3s_box_store::sys;
+    use std::ffi::CString;
+    let home = TempDir::new();
+    let raw = Raw::open(home.path());
+    let c = |text: &str| CString::new(text).unwrap();
+
+    let minimal = r#"{"name":"n","subnet":"10.1.0.0/24","gateway":"10.1.0.1","created_at":"x",
+        "endpoints":{"b":{"box_id":"b","box_name":"web","ip_address":"10.1.0.2","mac_address":"02:42:0a:01:00:02"}},
+        "policy":{"ingress":[{}],"egress":[{"ports":[80]}]}}"#;
+    let config = c(minimal);
+    assert_eq!(
+        unsafe { sys::a3s_network_create(raw.handle(), config.as_ptr()) },
+        sys::A3S_OK
+    );
+    let expected: NetworkConfig = serde_json::from_str(minimal).unwrap();
+    assert_eq!(
+        raw.get(sys::a3s_network_get, "n"),
+        serde_json::to_string(&expected).unwrap()
+    );
+
+    let minimal = r#"{"name":"v","mount_point":"","created_at":"x"}"#;
+    let config = c(minimal);
+    let text = raw.call(|s, out| unsafe { sys::a3s_volume_create(s, config.as_ptr(), out) });
+    let mut expected: VolumeConfig = serde_json::from_str(minimal).unwrap();
+    expected.mount_point = home.path().join("volumes/v").to_str().unwrap().to_string();
+    assert_eq!(text, serde_json::to_string(&expected).unwrap());
+
+    let minimal = r#"{"id":"s","name":"","source_box_id":"b","image":"i","vcpus":1,"memory_mb":1,
+        "volumes":[],"env":{},"cmd":[]}"#;
+    let (metadata, rootfs) = (c(minimal), c(home.path().join("none").to_str().unwrap()));
+    let text =
+        raw.call(|s, out| unsafe { sys::a3s_snapshot_save(s, metadata.as_ptr(), rootfs.as_ptr(), out) });
+    let expected: SnapshotMetadata = serde_json::from_str(minimal).unwrap();
+    assert_eq!(text, serde_json::to_string(&expected).unwrap());
+}
+
 #[test]
 fn a_volume_round_trips_byte_for_byte() {
     let home = TempDir::new();

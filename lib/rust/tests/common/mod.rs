@@ -89,6 +89,10 @@ impl Raw {
         Raw(raw)
     }
 
+    pub fn handle(&self) -> *mut sys::a3s_store {
+        self.0
+    }
+
     /// The JSON of a one-argument call such as `a3s_network_get`.
     pub fn get(
         &self,
@@ -96,7 +100,7 @@ impl Raw {
         arg: &str,
     ) -> String {
         let arg = CString::new(arg).unwrap();
-        self.take(|s, out| unsafe { call(s, arg.as_ptr(), out) })
+        self.call(|s, out| unsafe { call(s, arg.as_ptr(), out) })
     }
 
     /// The JSON of a list call such as `a3s_network_list`.
@@ -104,10 +108,14 @@ impl Raw {
         &self,
         call: unsafe extern "C" fn(*mut sys::a3s_store, *mut *mut c_char) -> sys::a3s_status,
     ) -> String {
-        self.take(|s, out| unsafe { call(s, out) })
+        self.call(|s, out| unsafe { call(s, out) })
     }
 
-    fn take(&self, call: impl FnOnce(*mut sys::a3s_store, *mut *mut c_char) -> sys::a3s_status) -> String {
+    /// The JSON reply of any call; panics unless it succeeds.
+    pub fn call(
+        &self,
+        call: impl FnOnce(*mut sys::a3s_store, *mut *mut c_char) -> sys::a3s_status,
+    ) -> String {
         let mut out = ptr::null_mut();
         let status = call(self.0, &mut out);
         let message = unsafe { CStr::from_ptr(sys::a3s_last_error()) }
