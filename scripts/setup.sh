@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(g++ meson ninja-build pkg-config cmake python3 sqlite3 libsqlite3-dev
+packages=(gcc g++ make meson ninja-build pkg-config cmake python3 sqlite3 libsqlite3-dev
           libsqlitecpp-dev nlohmann-json3-dev libspdlog-dev libcli11-dev catch2 strace
           librust-serde-dev librust-serde-derive-dev librust-serde-json-dev
           librust-chrono-dev librust-async-trait-dev)

@@ -1,6 +1,7 @@
 // bench [--quick] [--json FILE]: the engine (a3s) against the runtime's JSON
 // files (json-file) and hand-written SQLite (sqlite-raw), same operations,
 // same machine, one run. See bench.hpp for what each implementation is.
+// bench --api-overhead: the C API against the C++ API (api_overhead.cpp).
 #include <spdlog/spdlog.h>
 #include <sqlite3.h>
 #include <CLI/CLI.hpp>
@@ -12,6 +13,7 @@
 #include <map>
 #include <set>
 
+#include "api_overhead.hpp"
 #include "bench.hpp"
 #include "harness.hpp"
 #include "procs.hpp"
@@ -459,6 +461,7 @@ int main(int argc, char** argv) {
   std::string memory_child_home;
   std::string memory_impl = "a3s";
   std::string populate_dir;
+  bool api_overhead = false;
   app.add_flag("--quick", cfg.quick, "Catalog sizes 1,000 and 10,000 only; short limits");
   app.add_option("--json", json_path, "Also write the rows as a JSON array to FILE")
       ->type_name("FILE");
@@ -472,6 +475,9 @@ int main(int argc, char** argv) {
   app.add_option("--max-ops", max_ops, "Cap every loop at N ops (for profiling)");
   app.add_option("--populate", populate_dir,
                  "Only build an a3s home with --sizes networks (first size) in DIR, for profiling");
+  app.add_flag("--api-overhead", api_overhead,
+               "Only the C API's cost over the C++ API (network get, connect) on --sizes "
+               "networks (first size, default 1000)");
   app.add_option("--memory-child", memory_child_home)->group("");
   app.add_option("--memory-impl", memory_impl)->group("");
   CLI11_PARSE(app, argc, argv);
@@ -505,6 +511,8 @@ int main(int argc, char** argv) {
       }
     }
     cfg.memory_records = cfg.quick ? 10000 : 100000;
+    if (api_overhead)
+      return run_api_overhead(sizes.empty() ? 1000 : sizes.front(), cfg.reads, cfg.writes);
     return run_bench(cfg, json_path, fs::canonical("/proc/self/exe"));
   } catch (const std::exception& e) {
     std::cerr << "bench: " << e.what() << "\n";
