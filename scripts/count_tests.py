@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Reads meson's testlog.json and prints 'N passed, N failed' over the Catch2
-test cases of every test binary. A Catch2 binary that ended without its
-summary (a crash, a timeout) counts as one failed test case; a test that is
-not a Catch2 binary (the benchmark smoke run, a check script) counts as one
-test case."""
+test cases of every test binary and cargo's tests (by their "test result:"
+lines). A Catch2 binary that ended without its summary (a crash, a timeout)
+counts as one failed test case; a test that is not a Catch2 binary (the
+benchmark smoke run, a check script) counts as one test case; a skipped test
+(exit 77) counts as none and is named."""
 import json
 import re
 import sys
@@ -17,7 +18,14 @@ with open(sys.argv[1], encoding="utf-8") as log:
         out = result.get("stdout", "") or ""
         ok = re.search(r"All tests passed \(\d+ assertions? in (\d+) test cases?\)", out)
         mixed = re.search(r"test cases:\s*(\d+)\s*\|\s*(\d+) passed\s*\|\s*(\d+) failed", out)
-        if ok and result.get("result") == "OK":
+        cargo = re.findall(r"test result: \w+\. (\d+) passed; (\d+) failed", out)
+        if result.get("result") == "SKIP":
+            print(f"{result.get('name')}: skipped", file=sys.stderr)
+        elif cargo:
+            passed += sum(int(p) for p, _ in cargo)
+            cargo_failed = sum(int(f) for _, f in cargo)
+            failed += cargo_failed or (result.get("result") != "OK")
+        elif ok and result.get("result") == "OK":
             passed += int(ok.group(1))
         elif mixed:
             passed += int(mixed.group(2))

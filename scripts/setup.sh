@@ -6,7 +6,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(gcc g++ make meson ninja-build pkg-config cmake python3 sqlite3 libsqlite3-dev
-          libsqlitecpp-dev nlohmann-json3-dev libspdlog-dev libcli11-dev catch2 strace)
+          libsqlitecpp-dev nlohmann-json3-dev libspdlog-dev libcli11-dev catch2 strace
+          librust-serde-dev librust-serde-derive-dev librust-serde-json-dev
+          librust-chrono-dev librust-async-trait-dev)
+# The Rust crate builds offline from the crates above; any cargo will do
+# (rustup's, if the machine has one), else Debian's.
+command -v cargo >/dev/null || packages+=(cargo)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
