@@ -9,7 +9,6 @@
 #include <SQLiteCpp/Backup.h>
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
-#include <spdlog/spdlog.h>
 #include <sqlite3.h>
 
 #include <cerrno>
@@ -21,6 +20,7 @@
 #include "catalog_dir.hpp"
 #include "database.hpp"
 #include "io_error.hpp"
+#include "log.hpp"
 #include "migration_engine.hpp"
 #include "store_check.hpp"
 #include "unique_fd.hpp"
@@ -171,7 +171,7 @@ void backup_database(Database& db, const fs::path& file, bool overwrite) {
   }
   cleanup.armed = false;
   fsync_path(target.parent_path(), O_RDONLY | O_DIRECTORY);
-  spdlog::info("backed up {} to {}", db.options().db_path.string(), target.string());
+  detail::log().info("backed up {} to {}", db.options().db_path.string(), target.string());
 }
 
 RestoreReport restore_database(Database& db, const fs::path& file) {
@@ -214,8 +214,8 @@ RestoreReport restore_database(Database& db, const fs::path& file) {
     copy_pages(conn.db(), source, db_path);
     return 0;
   });
-  spdlog::info("restored {} into {} (the previous database is {})", file.string(), db_path.string(),
-               report.previous_database);
+  detail::log().info("restored {} into {} (the previous database is {})", file.string(),
+                     db_path.string(), report.previous_database);
   report.check = check_home(db, /*repair=*/false);
   return report;
 }

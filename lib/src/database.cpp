@@ -1,6 +1,6 @@
 #include "database.hpp"
+#include "log.hpp"
 
-#include <spdlog/spdlog.h>
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -90,7 +90,7 @@ Transaction::~Transaction() {
   try {
     conn_.prepare("ROLLBACK")->exec();
   } catch (const SQLite::Exception& e) {
-    spdlog::error("database '{}': rollback failed: {}", conn_.db().getFilename(), e.what());
+    detail::log().error("database '{}': rollback failed: {}", conn_.db().getFilename(), e.what());
   }
 }
 
@@ -184,8 +184,8 @@ void Database::back_off(int attempt) const {
   const int ceiling_ms = 10 << std::min(attempt, 6);
   const auto delay =
       std::chrono::milliseconds(std::uniform_int_distribution<int>(1, ceiling_ms)(rng));
-  spdlog::warn("database '{}' busy, retrying in {} ms (attempt {})", options_.db_path.string(),
-               delay.count(), attempt + 1);
+  detail::log().warn("database '{}' busy, retrying in {} ms (attempt {})",
+                     options_.db_path.string(), delay.count(), attempt + 1);
   std::this_thread::sleep_for(delay);
 }
 

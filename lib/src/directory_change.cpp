@@ -1,12 +1,11 @@
 #include "directory_change.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <cerrno>
 
 #include "database.hpp"
 #include "fault_injection.hpp"
+#include "log.hpp"
 
 namespace a3s::store::detail {
 namespace fs = std::filesystem;
@@ -89,12 +88,12 @@ DirectoryChange::~DirectoryChange() {
     moved_aside_.insert(moved_aside_.end(), staged_.begin(), staged_.end());
     for (const auto& staged : moved_aside_) {
       if (auto failure = catalog_->remove_staged(staged); !failure.empty()) {
-        spdlog::warn("{}: {}", object_, failure);
+        detail::log().warn("{}: {}", object_, failure);
       }
     }
     drop_intent();
   } catch (const std::exception& e) {
-    spdlog::warn("{}: files left for the next open to sweep: {}", object_, e.what());
+    detail::log().warn("{}: files left for the next open to sweep: {}", object_, e.what());
   }
 }
 
@@ -228,7 +227,7 @@ void DirectoryChange::finish() {
     if (removals_.empty()) {
       // The new entry is in place and recorded; a leftover in staging is
       // the next sweep's.
-      spdlog::warn("{}: {}", object_, join(failures));
+      detail::log().warn("{}: {}", object_, join(failures));
       return;
     }
     throw Error(ErrorCode::io, object_ + " was removed, but its files were not all deleted: " +
@@ -280,27 +279,27 @@ void sweep_catalog(Database& db, CatalogDir& catalog, const std::string& databas
       }
       const auto intent = catalog.read_intent(entry.name);
       if (!intent) {
-        spdlog::warn("'{}' is not an intent this engine wrote; left alone",
-                     catalog.staging_path(entry.name).string());
+        detail::log().warn("'{}' is not an intent this engine wrote; left alone",
+                           catalog.staging_path(entry.name).string());
         continue;
       }
       if (intent->database != database) continue;  // another database's
       bool done = true;
       for (const auto& name : intent->entries) {
         if (!is_entry_name(catalog.kind(), name)) {
-          spdlog::warn("'{}' names '{}', which cannot be an entry here; ignored",
-                       catalog.staging_path(entry.name).string(), name);
+          detail::log().warn("'{}' names '{}', which cannot be an entry here; ignored",
+                             catalog.staging_path(entry.name).string(), name);
           continue;
         }
         if (owned_by_a_row(conn, catalog.kind(), name)) continue;
         try {
           if (auto staged = catalog.move_out(name); !staged.empty()) {
-            spdlog::info("sweeping '{}', left without a record by a process that is gone",
-                         catalog.entry_path(name).string());
+            detail::log().info("sweeping '{}', left without a record by a process that is gone",
+                               catalog.entry_path(name).string());
             leftovers.push_back(staged);
           }
         } catch (const Error& e) {
-          spdlog::warn("{} (left in place)", e.what());
+          detail::log().warn("{} (left in place)", e.what());
           done = false;
         }
       }
@@ -309,7 +308,8 @@ void sweep_catalog(Database& db, CatalogDir& catalog, const std::string& databas
     return 0;
   });
   for (const auto& staged : leftovers) {
-    if (auto failure = catalog.remove_staged(staged); !failure.empty()) spdlog::warn("{}", failure);
+    if (auto failure = catalog.remove_staged(staged); !failure.empty())
+      detail::log().warn("{}", failure);
   }
 }
 
@@ -324,7 +324,7 @@ void sweep_home(Database& db, const fs::path& home) {
         sweep_catalog(db, *catalog, database);
       }
     } catch (const std::exception& e) {
-      spdlog::warn("not sweeping '{}': {}", catalog_path(home, kind).string(), e.what());
+      detail::log().warn("not sweeping '{}': {}", catalog_path(home, kind).string(), e.what());
     }
   }
 }

@@ -1,10 +1,9 @@
 #include "migration_engine.hpp"
+#include "log.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
-
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -139,7 +138,7 @@ void write_backup(const Options& options, const std::string& path) {
   std::error_code ignored;
   fs::remove(path, ignored);  // a retried transaction may have left one
   copy_database(options, path);
-  spdlog::info("backed up '{}' to '{}'", options.db_path.string(), path);
+  detail::log().info("backed up '{}' to '{}'", options.db_path.string(), path);
 }
 
 void check_foreign_keys(SQLite::Database& sql, const EmbeddedMigration& m) {
@@ -177,7 +176,7 @@ void apply(Database& db, const EmbeddedMigration& m, int target, bool backup_fir
     // PRAGMA takes no bound parameters; the version is an integer we own.
     sql.exec("PRAGMA user_version = " + std::to_string(m.version));
     check_foreign_keys(sql, m);
-    spdlog::info("{}: applied migration {}", what, m.name);
+    detail::log().info("{}: applied migration {}", what, m.name);
     return 0;
   });
 }

@@ -3,8 +3,8 @@
 #include "backup.hpp"
 #include "database.hpp"
 #include "directory_change.hpp"
-#include "store_check.hpp"
 #include "migration_engine.hpp"
+#include "store_check.hpp"
 
 namespace a3s::store {
 Store::Store(Options options)

@@ -1,11 +1,11 @@
 #include "store_check.hpp"
+#include "log.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <SQLiteCpp/Statement.h>
-#include <spdlog/spdlog.h>
 
 #include <cerrno>
 #include <cstdint>
@@ -250,7 +250,7 @@ void repair_files(const fs::path& home,
         }
       }
     } catch (const Error& e) {
-      spdlog::warn("check --repair: {}", e.what());
+      detail::log().warn("check --repair: {}", e.what());
     }
   }
   for (auto& [kind, leftovers] : check.legacy_leftovers) {
@@ -263,10 +263,10 @@ void repair_files(const fs::path& home,
         if (why.empty()) {
           check.repaired(finding, "deleted it");
         } else {
-          spdlog::warn("check --repair: {}", why);
+          detail::log().warn("check --repair: {}", why);
         }
       } catch (const Error& e) {
-        spdlog::warn("check --repair: {}", e.what());
+        detail::log().warn("check --repair: {}", e.what());
       }
     }
   }
@@ -278,7 +278,7 @@ void repair_files(const fs::path& home,
       if (why.empty()) {
         check.repaired(finding, "deleted it");
       } else {
-        spdlog::warn("check --repair: {}", why);
+        detail::log().warn("check --repair: {}", why);
       }
     }
   }
@@ -286,8 +286,8 @@ void repair_files(const fs::path& home,
     auto catalog = CatalogDir::open(home, CatalogKind::volumes, /*create=*/true);
     for (const auto& [name, finding] : check.volumes_to_make) {
       if (::mkdirat(catalog->fd(), name.c_str(), 0755) != 0 && errno != EEXIST) {
-        spdlog::warn("check --repair: {}",
-                     io_reason("cannot create directory", catalog->entry_path(name), errno));
+        detail::log().warn("check --repair: {}",
+                           io_reason("cannot create directory", catalog->entry_path(name), errno));
         continue;
       }
       check.repaired(finding, "made an empty directory");
@@ -305,8 +305,8 @@ CheckReport check_home(Database& db, bool repair) {
   const fs::path& home = db.options().home;
   const bool files = changes_home_files(db.options());
   if (!files) {
-    spdlog::info("check: the database is not {}: its rows are not compared with files",
-                 (home / "box.db").string());
+    detail::log().info("check: the database is not {}: its rows are not compared with files",
+                       (home / "box.db").string());
   }
   // Leftovers of crashed processes first, as an open does.
   if (repair && files) sweep_home(db, home);

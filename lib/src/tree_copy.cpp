@@ -1,7 +1,7 @@
 #include "tree_copy.hpp"
+#include "log.hpp"
 
 #include <fcntl.h>
-#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -185,7 +185,7 @@ CopyStats TreeCopier::run(int dest_parent_fd, const std::string& dest_name) {
   }
 
   if (special_skipped_ > 0) {
-    spdlog::warn(
+    detail::log().warn(
         "copying '{}': skipped {} device node(s), fifo(s) or socket(s): only root can recreate "
         "them",
         source_.string(), special_skipped_);
@@ -342,8 +342,8 @@ void TreeCopier::copy_special(Level& level, const char* name, const struct stat&
 }
 
 void TreeCopier::skip_changed(const std::string& rel) {
-  spdlog::warn("not copying '{}': it changed while the tree was being copied",
-               source_path(rel).string());
+  detail::log().warn("not copying '{}': it changed while the tree was being copied",
+                     source_path(rel).string());
   ++stats_.skipped;
 }
 

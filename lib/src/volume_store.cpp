@@ -1,6 +1,5 @@
 #include "a3s/store/volume_store.hpp"
 
-#include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
