@@ -5,7 +5,7 @@ mod common;
 
 use a3s_box_store::*;
 use chrono::{DateTime, TimeZone, Utc};
-use common::{block_on, legacy_home, Raw, TempDir};
+use common::{block_on, legacy_home, network, volume, Raw, TempDir};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::json;
@@ -41,31 +41,6 @@ fn strings(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| s.to_string()).collect()
 }
 
-fn network(name: &str, subnet: &str, gateway: [u8; 4]) -> NetworkConfig {
-    NetworkConfig {
-        name: name.to_string(),
-        subnet: subnet.to_string(),
-        gateway: gateway.into(),
-        driver: "bridge".to_string(),
-        labels: HashMap::new(),
-        endpoints: HashMap::new(),
-        created_at: "2026-06-17T08:15:30.123456789+00:00".to_string(),
-        policy: NetworkPolicy::default(),
-    }
-}
-
-fn volume(name: &str) -> VolumeConfig {
-    VolumeConfig {
-        name: name.to_string(),
-        driver: "local".to_string(),
-        mount_point: String::new(),
-        labels: HashMap::new(),
-        in_use_by: Vec::new(),
-        size_limit: 0,
-        created_at: "2026-06-18T09:00:00+00:00".to_string(),
-    }
-}
-
 fn at(secs: i64, nanos: u32) -> DateTime<Utc> {
     Utc.timestamp_opt(secs, nanos).unwrap()
 }
@@ -75,7 +50,7 @@ fn a_network_round_trips_byte_for_byte() {
     let home = TempDir::new();
     let store = Store::open(home.path()).unwrap();
     let networks = store.networks();
-    let mut config = network("dev", "10.88.0.0/24", [10, 88, 0, 1]);
+    let mut config = network("dev", "10.88.0.0/24");
     config.labels = map(&[("équipe", "données ✓")]);
     config.policy = NetworkPolicy {
         isolation: IsolationMode::Custom,
@@ -106,7 +81,7 @@ fn networks_with_many_endpoints_and_labels_read_back_equal() {
     let home = TempDir::new();
     let store = Store::open(home.path()).unwrap();
     let networks = store.networks();
-    let mut config = network("big", "10.90.0.0/16", [10, 90, 0, 1]);
+    let mut config = network("big", "10.90.0.0/16");
     config.labels = map(&[("a", ""), ("b", "2"), ("日本", "語")]);
     networks.create(config.clone()).unwrap();
     for i in 0..5 {

@@ -2,38 +2,11 @@
 mod common;
 
 use a3s_box_store::*;
-use common::{block_on, legacy_home, TempDir};
-use std::collections::HashMap;
+use common::{block_on, legacy_home, network, volume, TempDir};
 use std::net::Ipv4Addr;
 use std::path::Path;
 use std::sync::{Arc, Barrier};
 use std::thread;
-
-fn network(name: &str, subnet: &str) -> NetworkConfig {
-    let gateway: Ipv4Addr = subnet.split('/').next().unwrap().parse().unwrap();
-    NetworkConfig {
-        name: name.to_string(),
-        subnet: subnet.to_string(),
-        gateway: Ipv4Addr::from(u32::from(gateway) + 1),
-        driver: "bridge".to_string(),
-        labels: HashMap::new(),
-        endpoints: HashMap::new(),
-        created_at: "2026-06-17T08:15:30+00:00".to_string(),
-        policy: NetworkPolicy::default(),
-    }
-}
-
-fn volume(name: &str) -> VolumeConfig {
-    VolumeConfig {
-        name: name.to_string(),
-        driver: "local".to_string(),
-        mount_point: String::new(),
-        labels: HashMap::new(),
-        in_use_by: Vec::new(),
-        size_limit: 0,
-        created_at: "2026-06-18T09:00:00+00:00".to_string(),
-    }
-}
 
 fn snapshot(id: &str, secs: i64) -> SnapshotMetadata {
     use chrono::TimeZone;

@@ -133,3 +133,34 @@ impl Drop for Raw {
         unsafe { sys::a3s_close(self.0) }
     }
 }
+
+/// A network with no endpoints on `subnet`, its gateway the address after
+/// the subnet's, created at a time written as 2.4.0 writes it (nanoseconds,
+/// `+00:00`).
+pub fn network(name: &str, subnet: &str) -> a3s_box_store::NetworkConfig {
+    let address: std::net::Ipv4Addr = subnet.split('/').next().unwrap().parse().unwrap();
+    a3s_box_store::NetworkConfig {
+        name: name.to_string(),
+        subnet: subnet.to_string(),
+        gateway: std::net::Ipv4Addr::from(u32::from(address) + 1),
+        driver: "bridge".to_string(),
+        labels: std::collections::HashMap::new(),
+        endpoints: std::collections::HashMap::new(),
+        created_at: "2026-06-17T08:15:30.123456789+00:00".to_string(),
+        policy: a3s_box_store::NetworkPolicy::default(),
+    }
+}
+
+/// A volume with every optional field at its default; the engine sets its
+/// mount point.
+pub fn volume(name: &str) -> a3s_box_store::VolumeConfig {
+    a3s_box_store::VolumeConfig {
+        name: name.to_string(),
+        driver: "local".to_string(),
+        mount_point: String::new(),
+        labels: std::collections::HashMap::new(),
+        in_use_by: Vec::new(),
+        size_limit: 0,
+        created_at: "2026-06-18T09:00:00+00:00".to_string(),
+    }
+}
