@@ -29,6 +29,7 @@
 
 #include "a3s/store/error.hpp"
 #include "fault_injection.hpp"
+#include "log.hpp"
 #include "test_support.hpp"
 #include "tree_copy.hpp"
 
@@ -458,7 +459,8 @@ TEST_CASE("copy_tree recreates device nodes, fifos and sockets as root, skips th
     chmod_or_throw(tmp.path(), 0777);
     const int code = unprivileged([&] {
       auto sink = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(16);
-      spdlog::set_default_logger(std::make_shared<spdlog::logger>("tree_copy_test", sink));
+      // The library's own logger (log.hpp), in this child only.
+      detail::log().sinks().assign({sink});
       const auto stats = copy(src, tmp.path(), "dest");
       const fs::path dest = tmp.path() / "dest";
       if (stats.skipped != static_cast<std::uint64_t>(specials)) return 1;
