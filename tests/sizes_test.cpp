@@ -98,6 +98,16 @@ TEST_CASE("format_size picks the largest unit that fits", "[sizes]") {
   CHECK(format_size(8 * EiB) == "8EiB");
 }
 
+TEST_CASE("format_size never shows an approximate size as an exact one", "[sizes]") {
+  CHECK(format_size(1) == "1B");
+  CHECK(format_size(1025) == "~1KiB");         // 1.0009...
+  CHECK(format_size(1100) == "~1.1KiB");       // 1.074...
+  CHECK(format_size(2 * KiB - 1) == "~2KiB");  // rounds up into the next whole
+  CHECK(format_size(10 * GiB + 1) == "~10GiB");
+  CHECK(format_size(UINT64_MAX) == "~16EiB");           // not "16.0EiB": 1 byte short
+  CHECK(format_size(15 * EiB + EiB / 2) == "15.5EiB");  // exact at one decimal
+}
+
 TEST_CASE("whole sizes round-trip through format_size and parse_size", "[sizes]") {
   for (const std::uint64_t v : {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{1023}, KiB,
                                 512 * KiB, 500 * MiB, 10 * GiB, 7 * TiB, 5 * PiB, 15 * EiB}) {

@@ -2,7 +2,6 @@
 
 #include <array>
 #include <cctype>
-#include <cstdio>
 
 namespace a3s::store {
 namespace {
@@ -46,14 +45,22 @@ std::string format_size(std::uint64_t bytes) {
   static constexpr std::array<const char*, 7> names{"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
   std::size_t unit = 0;
   while (unit + 1 < names.size() && (bytes >> (10 * (unit + 1))) > 0) ++unit;
-  if (unit == 0 || bytes % (std::uint64_t{1} << (10 * unit)) == 0) {
-    return std::to_string(bytes >> (10 * unit)) + names[unit];
+  const unsigned shift = 10 * static_cast<unsigned>(unit);
+  std::uint64_t whole = bytes >> shift;
+  // Below 2^60, so ten times it still fits.
+  const std::uint64_t rest = bytes - (whole << shift);
+  if (rest == 0) return std::to_string(whole) + names[unit];
+  std::uint64_t tenths = (rest * 10) >> shift;
+  const bool exact = ((rest * 10) & ((std::uint64_t{1} << shift) - 1)) == 0;
+  if (exact) return std::to_string(whole) + "." + std::to_string(tenths) + names[unit];
+  // Rounded to the nearest tenth; "~" says so.
+  tenths = (rest * 10 + (std::uint64_t{1} << (shift - 1))) >> shift;
+  if (tenths == 10) {
+    ++whole;
+    tenths = 0;
   }
-  char text[32];
-  std::snprintf(text, sizeof text, "%.1f%s",
-                static_cast<double>(bytes) / static_cast<double>(std::uint64_t{1} << (10 * unit)),
-                names[unit]);
-  return text;
+  return "~" + std::to_string(whole) + (tenths == 0 ? "" : "." + std::to_string(tenths)) +
+         names[unit];
 }
 
 }  // namespace a3s::store

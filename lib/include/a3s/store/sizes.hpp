@@ -13,7 +13,11 @@ namespace a3s::store {
 // UINT64_MAX.
 std::optional<std::uint64_t> parse_size(std::string_view text);
 
-// The largest binary unit that fits, e.g. "512B", "1.5KiB", "10GiB".
+// `bytes` in the largest binary unit that fits, never looking more exact
+// than it is: below 1KiB, or a whole number of the unit, exactly ("0B",
+// "1023B", "10GiB"); a value exact at one decimal likewise ("1.5KiB");
+// anything else is marked approximate: "~" and the value rounded to the
+// nearest tenth, without a trailing ".0" ("~2.1KiB", "~16EiB" for 2^64-1).
 std::string format_size(std::uint64_t bytes);
 
 }  // namespace a3s::store
