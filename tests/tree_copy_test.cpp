@@ -637,3 +637,35 @@ TEST_CASE("copy_tree crosses mount points") {
   INFO("child exit code (2/3: copy_tree did not cross the mount, 99: exception)");
   CHECK(code == 0);
 }
+
+TEST_CASE("a file deleted after the listing is skipped with a warning naming it, not an error") {
+  TempDir tmp;
+  const fs::path src = tmp.path() / "src";
+  fs::create_directories(src / "d");
+  // The only regular file, so the first fault point is the one before it.
+  write_file(src / "gone", "data");
+  fs::create_symlink("gone", src / "l");
+  const int code = a3s::test::run_in_children(1, [&](int) {
+    auto sink = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(16);
+    detail::log().sinks().assign({sink});  // the library's own logger, in this child only
+    bool deleted = false;
+    detail::set_fault_hook([&](std::string_view point) {
+      if (point != "copy.file.before_open" || deleted) return;
+      deleted = true;
+      ::unlink((src / "gone").c_str());
+    });
+    const auto stats = copy(src, tmp.path(), "dest");
+    detail::set_fault_hook({});
+    const fs::path dest = tmp.path() / "dest";
+    if (!deleted) return 1;
+    if (present(dest / "gone") || stats.skipped != 1 || stats.bytes != 0) return 2;
+    if (!fs::is_directory(dest / "d") || !fs::is_symlink(dest / "l")) return 3;
+    const auto messages = sink->last_formatted();
+    if (messages.size() != 1 || messages[0].find("gone") == std::string::npos) return 4;
+    return 0;
+  })[0];
+  INFO(
+      "child exit code (1: no fault point, 2: copied or not counted, 3: rest of the tree, "
+      "4: not exactly one warning naming it, 99: exception)");
+  CHECK(code == 0);
+}
