@@ -8,6 +8,7 @@
 
 #include <signal.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -541,4 +542,41 @@ TEST_CASE("a new entry and a new catalog are durable before their row commits",
   CHECK(happens_before(*save, {"mkdirat(", h + ">", "\"snapshots\""}, {"fsync(", "<" + h + ">)"}));
   CHECK(happens_before(*save, {"renameat2(", "\"s1\""}, {"fsync(", "<" + h + "/snapshots>)"}));
   CHECK(home.run_json({"snapshot", "ls"}).size() == 1);
+}
+
+TEST_CASE("an intent that cannot be written is reported with the system's reason",
+          "[safety][volumes]") {
+  TempDir tmp;
+  const fs::path home = tmp.path() / "home";
+  const fs::path report = tmp.path() / "report";
+  st::Store::open(a3s::test::options_for(home)).reset();
+  // In a child: with a file size limit of 0 every write() fails with EFBIG
+  // (SIGXFSZ ignored), and the intent is the first file a create writes.
+  const auto codes = a3s::test::run_in_children(1, [&](int) {
+    auto store = st::Store::open(a3s::test::options_for(home));
+    ::signal(SIGXFSZ, SIG_IGN);
+    rlimit limit{};
+    ::getrlimit(RLIMIT_FSIZE, &limit);
+    const rlimit saved = limit;
+    limit.rlim_cur = 0;
+    if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) return 2;
+    std::string message;
+    try {
+      store->volumes().create(volume("v1"));
+    } catch (const st::Error& e) {
+      message = std::string(st::to_string(e.code())) + ": " + e.what();
+    }
+    ::setrlimit(RLIMIT_FSIZE, &saved);
+    a3s::test::write_file(report, message);
+    return 0;
+  });
+  REQUIRE(codes == std::vector<int>{0});
+  const std::string message = a3s::test::read_file(report);
+  INFO(message);
+  CHECK(message.starts_with("io: volume 'v1': cannot write '"));
+  CHECK(message.find("-intent': " + std::string(std::strerror(EFBIG))) != std::string::npos);
+  auto store = st::Store::open(a3s::test::options_for(home));
+  CHECK_FALSE(store->volumes().get("v1"));
+  CHECK_FALSE(fs::exists(home / "volumes" / "v1"));
+  CHECK(a3s::test::staging_leftovers(home).empty());
 }
