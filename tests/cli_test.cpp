@@ -2,6 +2,7 @@
 // commands, global options, exit codes and output, run as a separate process.
 #include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -566,4 +567,46 @@ TEST_CASE("network create on a subnet with host bits warns and keeps them", "[cl
   r = home.run({"network", "create", "plain", "--subnet", "10.89.0.0/24"});
   CHECK(r.exit_code == 0);
   CHECK(r.err.empty());
+}
+
+TEST_CASE("volume ls prints size limits without passing an approximation off as exact",
+          "[cli][volume]") {
+  Home home;
+  for (const auto& [name, limit] : std::vector<std::pair<std::string, std::string>>{
+           {"whole", "10g"}, {"half", "1536"}, {"max", "18446744073709551615"}}) {
+    REQUIRE(home.run({"volume", "create", name, "--size-limit", limit}).exit_code == 0);
+  }
+  const auto r = home.run({"volume", "ls"});
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find(" 10GiB ") != std::string::npos);
+  CHECK(r.out.find(" 1.5KiB ") != std::string::npos);
+  CHECK(r.out.find(" ~16EiB ") != std::string::npos);  // 1 byte short of 16 EiB
+  CHECK(r.out.find("16.0EiB") == std::string::npos);
+  // --json keeps the exact number.
+  CHECK(home.run_json({"volume", "inspect", "max"})["size_limit"] ==
+        std::numeric_limits<std::uint64_t>::max());
+}
+
+TEST_CASE("image put over a file put by hand at the layout's place fails naming it",
+          "[cli][image]") {
+  Home home;
+  TempDir sources;
+  fs::create_directories(sources.path() / "layout");
+  a3s::test::write_file(sources.path() / "layout" / "index.json", "{}");
+  const std::string hex(64, 'a');
+  const fs::path layout = home.path() / "images" / "sha256" / hex;
+  REQUIRE(home.run({"image", "ls"}).exit_code == 0);
+  fs::create_directories(layout.parent_path());
+  a3s::test::write_file(layout, "by hand");
+
+  const auto r =
+      home.run({"image", "put", "app:1", "sha256:" + hex, (sources.path() / "layout").string()});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("'" + layout.string() + "' is a symlink or not a directory") !=
+        std::string::npos);
+  CHECK(r.err.find("removed by another process") == std::string::npos);
+  CHECK(a3s::test::read_file(layout) == "by hand");
+  CHECK(home.run({"image", "put", "app:2", "sha256:" + std::string(64, 'b'),
+                  (sources.path() / "layout").string()})
+            .exit_code == 0);
 }

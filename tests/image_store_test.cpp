@@ -199,6 +199,29 @@ TEST_CASE("a symlink at a layout's place is refused and never followed", "[image
   CHECK(a3s::test::staging_leftovers(h.home()).empty());
 }
 
+TEST_CASE("a regular file at a layout's place is refused with io naming it and kept", "[images]") {
+  Home h;
+  const fs::path layout = h.images->layout_of(kDigestA);
+  fs::create_directories(layout.parent_path());
+  make_layout(h.source("real"), 100);
+  SECTION("without a row") {}
+  SECTION("in place of a recorded layout") {
+    h.images->put("app:0", kDigestA, h.source("real"));
+    fs::remove_all(layout);
+  }
+  a3s::test::write_file(layout, "put here by hand");
+  REQUIRE_STORE_ERROR(
+      h.images->put("app:1", kDigestA, h.source("real")), st::ErrorCode::io,
+      layout.string() + "' is a symlink or not a directory, so not an entry this engine made");
+  CHECK(a3s::test::read_file(layout) == "put here by hand");
+  CHECK_FALSE(h.images->get("app:1"));
+  CHECK(a3s::test::staging_leftovers(h.home()).empty());
+
+  const auto other = h.images->put("app:2", kDigestB, h.source("real"));
+  CHECK(fs::is_directory(other.path));
+  CHECK(other.digest == kDigestB);
+}
+
 TEST_CASE("a put whose layout is retired while it waits for the lock copies it again", "[images]") {
   Home h;
   const std::uint64_t bytes = make_layout(h.source("a"), 100);

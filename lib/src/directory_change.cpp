@@ -5,6 +5,7 @@
 
 #include "database.hpp"
 #include "fault_injection.hpp"
+#include "io_error.hpp"
 #include "log.hpp"
 
 namespace a3s::store::detail {
@@ -144,10 +145,12 @@ void DirectoryChange::place_all(Connection& conn, const std::vector<Placement>& 
     }
     const EntryType existing = catalog_->entry_type(p.name);
     if (existing == EntryType::other) {
-      throw Error(ErrorCode::io, object_ + ": '" + catalog_->entry_path(p.name).string() +
-                                     "' is a symlink or not a directory; entries of '" +
-                                     catalog_->path().string() +
-                                     "' are never followed: remove it to store this here");
+      throw Error(
+          ErrorCode::io,
+          object_ + ": '" + catalog_->entry_path(p.name).string() +
+              "' is a symlink or not a directory, so not an entry this engine made; entries "
+              "of '" +
+              catalog_->path().string() + "' are never followed: remove it to store this here");
     }
     if (existing == EntryType::directory && owned_by_a_row(conn, catalog_->kind(), p.name)) {
       throw Error(
@@ -246,8 +249,7 @@ void DirectoryChange::record_intent(std::vector<std::string> names) {
 void DirectoryChange::drop_intent() {
   if (intent_.empty()) return;
   if (::unlinkat(catalog_->staging_fd(), intent_.c_str(), 0) != 0 && errno != ENOENT) {
-    throw Error(ErrorCode::io, "cannot delete '" + catalog_->staging_path(intent_).string() +
-                                   "': " + std::strerror(errno));
+    throw_io("cannot delete", catalog_->staging_path(intent_), errno);
   }
   intent_.clear();
   intent_entries_.clear();
