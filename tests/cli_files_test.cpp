@@ -347,6 +347,51 @@ TEST_CASE("snapshot save --metadata refuses unreadable and invalid files", "[cli
   CHECK(home.run_json(save(tmp.path() / "good.json"))["id"] == "s1");
 }
 
+TEST_CASE("snapshot save --metadata reads only a regular file of at most 1 MiB",
+          "[cli][snapshot][limits]") {
+  Home home;
+  TempDir tmp;
+  const auto rootfs = make_rootfs(tmp.path() / "rootfs", 10);
+  const auto save = [&](const fs::path& file) {
+    return std::vector<std::string>{"snapshot",      "save",       "--rootfs",
+                                    rootfs.string(), "--metadata", file.string()};
+  };
+
+  // A device is refused unread (/dev/zero never ends).
+  home.fails_quietly(save("/dev/zero"), "'/dev/zero': is not a regular file");
+
+  // A record holds at most 1 MiB: a longer file is refused, however it goes on.
+  auto record = json::parse(
+      a3s::test::read_file(write_metadata(tmp.path() / "good.json", "s1", "2024-01-01T00:00:00Z")));
+  record["description"] = std::string(2 << 20, 'd');
+  const auto big = tmp.path() / "big.json";
+  write(big, record.dump());
+  home.fails_quietly(save(big), "'" + big.string() + "': larger than 1 MiB (a record's limit)");
+
+  CHECK(home.run_json({"snapshot", "ls"}) == json::array());
+  CHECK(empty_or_missing(home.path() / "snapshots"));
+}
+
+TEST_CASE("snapshot save --metadata refuses JSON nested more than 128 levels, writing nothing",
+          "[cli][snapshot][limits]") {
+  Home home;
+  TempDir tmp;
+  const auto rootfs = make_rootfs(tmp.path() / "rootfs", 10);
+  // 70,000 levels: deep enough to exhaust the stack of a recursive reader.
+  const std::size_t levels = 70000;
+  std::string text = R"({"id":"s1","name":"n","source_box_id":"b","image":"i","vcpus":1,)"
+                     R"("memory_mb":1,"volumes":[],"env":{},"cmd":[],"image_config":)";
+  for (std::size_t i = 0; i < levels; ++i) text += R"({"a":)";
+  text += "1" + std::string(levels, '}') + "}";
+  const auto deep = tmp.path() / "deep.json";
+  write(deep, text);
+  home.fails_quietly({"snapshot", "save", "--rootfs", rootfs.string(), "--metadata", deep.string()},
+                     "snapshot: field 'image_config' is nested more than 128 levels deep");
+
+  CHECK(home.run_json({"snapshot", "ls"}) == json::array());
+  CHECK(empty_or_missing(home.path() / "snapshots"));
+}
+
 TEST_CASE("snapshot save refuses unsafe IDs and writes nothing", "[cli][snapshot]") {
   Home home;
   TempDir tmp;
@@ -636,6 +681,16 @@ TEST_CASE("image put refuses bad digests, references and sources, writing nothin
 
   home.fails_quietly({"image", "rm", "sha256:../x"}, "");
   home.fails_quietly({"image", "rm", "docker.io/library/alpine:latest"}, "alpine:latest");
+}
+
+TEST_CASE("image put refuses a reference written as another digest", "[cli][image]") {
+  Home home;
+  home.run_json({"image", "put", "r1", kAlpineDigest, layout(kAlpineHex)});
+  // The reference names the alpine digest's entry: it cannot hold nginx's.
+  home.fails_quietly({"image", "put", kAlpineDigest, kNginxDigest, layout(kNginxHex)},
+                     "image '" + kAlpineDigest + "': a reference written as a digest");
+  CHECK(references_of(home.run_json({"image", "ls"})) == std::vector<std::string>{"r1"});
+  CHECK_FALSE(fs::exists(home.path() / "images" / "sha256" / kNginxHex));
 }
 
 TEST_CASE("image evict with --max-size", "[cli][image]") {

@@ -991,3 +991,53 @@ TEST_CASE("a record holds at most 1 MiB of JSON", "[records][limits]") {
   CHECK_THAT(refusal([&] { store::snapshot_from_json(s); }),
              Contains("field 'image_config' must not nest deeper than 64 levels"));
 }
+
+namespace {
+
+// A text nesting objects `levels` deep inside a snapshot's field `field`
+// (the record itself is one more level).
+std::string snapshot_nesting(const std::string& field, int levels) {
+  std::string text = valid_snapshot().dump();
+  text.pop_back();  // the record's closing brace
+  text += ",\"" + field + "\":";
+  for (int i = 0; i < levels; ++i) text += "{\"a\":";
+  text += "1";
+  text += std::string(static_cast<std::size_t>(levels), '}');
+  return text + "}";
+}
+
+}  // namespace
+
+TEST_CASE("JSON text nested more than 128 levels is refused while parsing, as serde refuses it",
+          "[records][limits]") {
+  // An unknown field may hold any JSON, so the parser's limit alone applies:
+  // 127 levels in it and the record make 128.
+  CHECK(store::snapshot_from_json_text(snapshot_nesting("x", 127)).id == "snap");
+  CHECK_THAT(refusal([&] { store::snapshot_from_json_text(snapshot_nesting("x", 128)); }),
+             Contains("snapshot: field 'x' is nested more than 128 levels deep"));
+  // Far deeper text is refused the same way, before any value is built.
+  CHECK_THAT(
+      refusal([&] { store::snapshot_from_json_text(snapshot_nesting("image_config", 70000)); }),
+      Contains("snapshot: field 'image_config' is nested more than 128 levels deep"));
+  const std::string array = std::string(129, '[') + std::string(129, ']');
+  CHECK_THAT(refusal([&] { store::network_from_json_text(array); }),
+             Contains("network: field '[0][0]") && Contains("is nested more than 128 levels deep"));
+
+  CHECK_FALSE(store::detail::nested_too_deep(std::string(128, '[') + std::string(128, ']')));
+  CHECK(store::detail::nested_too_deep(array));
+  // Text given as image_config through the struct is held to the limit too.
+  store::SnapshotMetadata s = store::snapshot_from_json(valid_snapshot());
+  s.image_config = "{\"a\":" + std::string(70000, '[') + std::string(70000, ']') + "}";
+  CHECK_FALSE(store::detail::parse_object(*s.image_config));
+  CHECK_THAT(refusal([&] { store::validate(s); }),
+             Contains("field 'image_config' must be the JSON text of an object"));
+}
+
+TEST_CASE("an image reference written as a digest must be the image's digest", "[records][names]") {
+  json i = valid_image();
+  i["reference"] = i["digest"];
+  CHECK_NOTHROW(store::image_from_json(i));  // a dangling entry
+  i["reference"] = "sha256:" + std::string(64, 'b');
+  CHECK_THAT(refusal([&] { store::image_from_json(i); }),
+             Contains("field 'reference' is written as a digest but is not the image's digest"));
+}

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "a3s/store/store.hpp"
+#include "record_json.hpp"
 
 struct a3s_store {
   std::unique_ptr<a3s::store::Store> store;
@@ -133,6 +134,10 @@ std::string text(const std::vector<Record>& records) {
 std::string text(const std::vector<std::string>& names) { return json(names).dump(); }
 
 json parse_json(const char* text, const std::string& what) {
+  if (a3s::store::detail::nested_too_deep(text)) {
+    throw invalid(what + " is nested more than " +
+                  std::to_string(a3s::store::detail::kMaxJsonDepth) + " levels deep");
+  }
   try {
     return json::parse(text);
   } catch (const json::exception& e) {

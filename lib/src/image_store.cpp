@@ -221,6 +221,15 @@ StoredImage ImageStore::put(std::string_view reference, std::string_view digest,
                             const fs::path& source_dir) {
   validate_identifier("image reference", reference);
   layout_of(digest);  // validates the digest before any path is built
+  // A reference spelled as a digest names that digest's dangling entry only
+  // (SPEC §4); under another digest its row could never be found by name.
+  if (reference.starts_with("sha256:") && reference != digest) {
+    throw Error(ErrorCode::invalid_argument,
+                image_name(reference) +
+                    ": a reference written as a digest can only be put with "
+                    "that digest, not " +
+                    std::string(digest));
+  }
   std::error_code ec;
   if (!fs::is_directory(source_dir, ec)) {
     throw Error(ErrorCode::invalid_argument, image_name(reference) + ": source '" +

@@ -42,8 +42,19 @@ namespace a3s::store::detail {
 // with the stored-row reader, so both hold one notion of its shape.
 void decode(const nlohmann::json& v, NetworkPolicy& p, const Where& w);
 
+// The deepest nesting of objects and arrays a JSON text may hold: serde_json,
+// the runtime's parser, refuses deeper text, and the limit is checked while
+// parsing, so a deeper text is refused before any value is built from it.
+inline constexpr std::size_t kMaxJsonDepth = 128;
+
+// Whether `text` nests objects and arrays more than kMaxJsonDepth levels deep
+// before its first syntax error (if any). For parsers of untrusted text to
+// call before building a value from it.
+bool nested_too_deep(std::string_view text);
+
 // Parses the JSON text of image_config or health_check (SnapshotMetadata):
-// nullopt unless it is one JSON object, and nothing but whitespace around it.
+// nullopt unless it is one JSON object nested at most kMaxJsonDepth levels
+// deep, and nothing but whitespace around it.
 std::optional<nlohmann::json> parse_object(std::string_view text);
 
 // Parses one JSON value as serde reads the records in it: an object that is a
@@ -54,7 +65,9 @@ std::optional<nlohmann::json> parse_object(std::string_view text);
 // and anything goes inside image_config, health_check and fields no record
 // declares (serde skips them). Throws Error(invalid_argument):
 // "<what>: not valid JSON: ..." or "<what>: field 'policy.isolation' is named
-// twice". For *_from_json_text, and for reading the legacy JSON files.
+// twice", or "<what>: field 'image_config' is nested more than 128 levels
+// deep" (kMaxJsonDepth), checked before any value is built. For
+// *_from_json_text, and for reading the legacy JSON files.
 nlohmann::json parse_json_text(std::string_view text, std::string_view what);
 
 // A legacy file (networks.json, volumes.json, images/index.json) parsed as

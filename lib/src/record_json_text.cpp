@@ -125,10 +125,12 @@ class DuplicateFields : public nlohmann::json_sax<json> {
   bool binary(binary_t&) override { return value(); }
   bool start_object(std::size_t) override {
     frames_.push_back(opened(/*object=*/true));
+    check_depth();
     return true;
   }
   bool start_array(std::size_t) override {
     frames_.push_back(opened(/*object=*/false));
+    check_depth();
     return true;
   }
   bool end_object() override { return closed(); }
@@ -158,6 +160,12 @@ class DuplicateFields : public nlohmann::json_sax<json> {
   bool closed() {
     frames_.pop_back();
     return true;
+  }
+  void check_depth() const {
+    if (frames_.size() > detail::kMaxJsonDepth) {
+      frames_.back().where.fail("is nested more than " + std::to_string(detail::kMaxJsonDepth) +
+                                " levels deep");
+    }
   }
 
   // The frame of an object or array that starts inside the current one.
@@ -196,6 +204,42 @@ class DuplicateFields : public nlohmann::json_sax<json> {
   std::map<std::string, std::string> duplicates_;
 };
 
+// A SAX pass that stops at the first object or array nested deeper than
+// detail::kMaxJsonDepth, building nothing.
+class DepthLimit : public nlohmann::json_sax<json> {
+ public:
+  bool too_deep() const { return too_deep_; }
+
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+  bool key(string_t&) override { return true; }
+  bool start_object(std::size_t) override { return opened(); }
+  bool start_array(std::size_t) override { return opened(); }
+  bool end_object() override { return closed(); }
+  bool end_array() override { return closed(); }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    return false;
+  }
+
+ private:
+  bool opened() {
+    too_deep_ = ++depth_ > detail::kMaxJsonDepth;
+    return !too_deep_;
+  }
+  bool closed() {
+    --depth_;
+    return true;
+  }
+
+  std::size_t depth_ = 0;
+  bool too_deep_ = false;
+};
+
 // Compact; never throws (validated records hold only valid UTF-8).
 std::string text_of(const nlohmann::ordered_json& j) {
   return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
@@ -219,9 +263,16 @@ detail::LegacyFile detail::parse_legacy_file(std::string_view text, std::string_
   return {json::parse(text), duplicates.duplicates()};
 }
 
+bool detail::nested_too_deep(std::string_view text) {
+  DepthLimit depth;
+  json::sax_parse(text, &depth);
+  return depth.too_deep();
+}
+
 std::optional<json> detail::parse_object(std::string_view text) {
   const auto start = text.find_first_not_of(" \t\n\r");
   if (start == std::string_view::npos || text[start] != '{') return std::nullopt;  // a BOM, say
+  if (nested_too_deep(text)) return std::nullopt;
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) return std::nullopt;  // also a parse error (discarded)
   return j;

@@ -300,6 +300,9 @@ void validate(const StoredImage& i) {
   const Where w{label, {}};
   (w / "reference").check(identifier_problem(i.reference));
   (w / "digest").check(digest_problem(i.digest));
+  if (i.reference.starts_with("sha256:") && i.reference != i.digest) {
+    (w / "reference").fail("is written as a digest but is not the image's digest");
+  }
   (w / "path").check(text_problem(i.path));
   check_size(w, to_json(i));
 }

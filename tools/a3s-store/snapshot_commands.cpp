@@ -5,7 +5,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <limits>
 #include <memory>
 
@@ -21,19 +20,33 @@ using store::Error;
 using store::ErrorCode;
 
 // A whole SnapshotMetadata from a JSON file (the legacy metadata.json form);
-// every failure names the file.
+// every failure names the file. Only a regular file is read (a fifo or a
+// device could block or never end), and no more of it than a record may hold
+// (SPEC §3: 1 MiB) and one byte to tell that it holds more.
 store::SnapshotMetadata read_metadata(const std::filesystem::path& file) {
+  constexpr std::size_t kMaxBytes = std::size_t{1} << 20;
   const std::string name = "'" + file.string() + "'";
   std::error_code ec;
-  if (std::filesystem::is_directory(file, ec)) {
-    throw Error(ErrorCode::io, "cannot read metadata file " + name + ": is a directory");
+  const auto status = std::filesystem::status(file, ec);
+  if (ec || status.type() == std::filesystem::file_type::not_found) {
+    throw Error(ErrorCode::io, "cannot read metadata file " + name + ": " +
+                                   (ec ? ec.message() : std::string("no such file")));
+  }
+  if (!std::filesystem::is_regular_file(status)) {
+    throw Error(ErrorCode::invalid_argument, "metadata file " + name + ": is not a regular file");
   }
   std::ifstream in(file, std::ios::binary);
   if (!in) {
     throw Error(ErrorCode::io, "cannot read metadata file " + name + ": " + std::strerror(errno));
   }
-  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  std::string text(kMaxBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
   if (in.bad()) throw Error(ErrorCode::io, "cannot read metadata file " + name);
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (text.size() > kMaxBytes) {
+    throw Error(ErrorCode::invalid_argument,
+                "metadata file " + name + ": larger than 1 MiB (a record's limit)");
+  }
   try {
     return store::snapshot_from_json_text(text);
   } catch (const Error& e) {
