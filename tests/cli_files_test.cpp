@@ -304,14 +304,16 @@ TEST_CASE("--json writes a snapshot's fields in the runtime's order", "[cli][sna
                      "metadata file '" + twice.string() + "': snapshot: field 'id' is named twice");
 }
 
+// `snapshot save --rootfs ROOTFS --metadata FILE`.
+std::vector<std::string> save_with_metadata(const fs::path& rootfs, const fs::path& file) {
+  return {"snapshot", "save", "--rootfs", rootfs.string(), "--metadata", file.string()};
+}
+
 TEST_CASE("snapshot save --metadata refuses unreadable and invalid files", "[cli][snapshot]") {
   Home home;
   TempDir tmp;
   const auto rootfs = make_rootfs(tmp.path() / "rootfs", 10);
-  const auto save = [&](const fs::path& file) {
-    return std::vector<std::string>{"snapshot",      "save",       "--rootfs",
-                                    rootfs.string(), "--metadata", file.string()};
-  };
+  const auto save = [&](const fs::path& file) { return save_with_metadata(rootfs, file); };
 
   const auto missing = tmp.path() / "missing.json";
   home.fails_quietly(save(missing), missing.string());
@@ -352,10 +354,7 @@ TEST_CASE("snapshot save --metadata reads only a regular file of at most 1 MiB",
   Home home;
   TempDir tmp;
   const auto rootfs = make_rootfs(tmp.path() / "rootfs", 10);
-  const auto save = [&](const fs::path& file) {
-    return std::vector<std::string>{"snapshot",      "save",       "--rootfs",
-                                    rootfs.string(), "--metadata", file.string()};
-  };
+  const auto save = [&](const fs::path& file) { return save_with_metadata(rootfs, file); };
 
   // A device is refused unread (/dev/zero never ends).
   home.fails_quietly(save("/dev/zero"), "'/dev/zero': is not a regular file");

@@ -59,14 +59,7 @@ st::Timestamp at(const std::string& rfc3339) { return st::parse_rfc3339(rfc3339,
 
 st::SnapshotMetadata make_snapshot(const std::string& id,
                                    const std::string& created_at = "2024-01-01T00:00:00Z") {
-  st::SnapshotMetadata s;
-  s.id = id;
-  s.name = "name-" + id;
-  s.source_box_id = "box-1";
-  s.image = "docker.io/library/alpine:3.20";
-  s.vcpus = 1;
-  s.memory_mb = 256;
-  s.cmd = {"/bin/sh"};
+  st::SnapshotMetadata s = a3s::test::minimal_snapshot(id);
   s.created_at = at(created_at);
   return s;
 }
