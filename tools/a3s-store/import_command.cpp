@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "a3s/store/sizes.hpp"
 #include "context.hpp"
 #include "output.hpp"
 
@@ -20,20 +21,6 @@ struct ImportArgs {
   bool dry_run = false;
   bool skip_bad = false;
 };
-
-// "12.3 MiB"
-std::string human_bytes(std::uint64_t bytes) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double value = static_cast<double>(bytes);
-  std::size_t unit = 0;
-  while (value >= 1024 && unit + 1 < std::size(units)) {
-    value /= 1024;
-    ++unit;
-  }
-  char text[32];
-  std::snprintf(text, sizeof text, unit == 0 ? "%.0f %s" : "%.1f %s", value, units[unit]);
-  return text;
-}
 
 // Rewrites one line on a terminal's stderr, from one second in and at most
 // ten times a second, so that a quick import prints nothing.
@@ -54,7 +41,7 @@ class ProgressLine {
     shown_ = true;
     std::fprintf(stderr, "\rimporting %s: %llu/%llu, %s copied\033[K", p.catalog.c_str(),
                  static_cast<unsigned long long>(p.done), static_cast<unsigned long long>(p.total),
-                 human_bytes(p.bytes_copied).c_str());
+                 store::format_size(p.bytes_copied).c_str());
     std::fflush(stderr);
   }
 
@@ -92,7 +79,7 @@ std::string report_text(const store::ImportReport& r) {
            " skipped\n";
   }
   for (const auto& s : r.skipped) out += "skipped " + s.object + ": " + s.reason + '\n';
-  if (r.bytes_copied != 0) out += human_bytes(r.bytes_copied) + " copied into the home\n";
+  if (r.bytes_copied != 0) out += store::format_size(r.bytes_copied) + " copied into the home\n";
   return out;
 }
 
