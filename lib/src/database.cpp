@@ -171,6 +171,15 @@ void Database::enable_wal() {
   });
 }
 
+Error Database::failure(const SQLite::Exception& e, std::string_view context) const {
+  Error error = detail::from_sqlite(e, context);
+  const std::string database = context_for(options_.db_path);
+  if (error.code() != ErrorCode::io || context.find(database) != std::string_view::npos) {
+    return error;
+  }
+  return detail::from_sqlite(e, std::string(context) + ": " + database);
+}
+
 bool Database::retryable(const SQLite::Exception& e, int attempt) const {
   const int primary = e.getErrorCode() & 0xff;
   // SQLITE_SCHEMA: another connection changed the schema under a prepared
