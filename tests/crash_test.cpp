@@ -128,6 +128,7 @@ std::vector<Scenario> scenarios() {
        true, [](Store& s) { return !s.images().get("app:2").has_value(); }},
       {"files.place.after_rename", nothing, create_v1, false, has_v1},
       {"volume.create.before_commit", nothing, create_v1, false, has_v1},
+      {"files.intent.unfinished", nothing, create_v1, false, has_v1},
       {"files.retire.after_move", create_v1,
        [](Store& s, const fs::path&) { s.volumes().remove("v1"); }, true,
        [](Store& s) { return !s.volumes().get("v1").has_value(); }},

@@ -15,6 +15,7 @@
 #include "a3s/store/error.hpp"
 #include "a3s/store/records.hpp"
 #include "dir_stream.hpp"
+#include "fault_injection.hpp"
 #include "io_error.hpp"
 
 namespace a3s::store::detail {
@@ -279,25 +280,32 @@ EntryType CatalogDir::entry_type(std::string_view name) const {
 std::string CatalogDir::write_intent(const Intent& intent) {
   std::string text = std::string(kIntentHeader) + "\ndatabase " + intent.database + "\n";
   for (const auto& entry : intent.entries) text += "entry " + entry + "\n";
-  const std::string staged = fresh_staging_name("intent");
-  const fs::path path = staging_path(staged);
-  UniqueFd fd(::openat(staging_fd(), staged.c_str(),
+  // Written whole under a name that is not an intent's, then renamed: a
+  // crash part-way leaves a plain leftover, which the next sweep deletes,
+  // never a torn intent, which no sweep may act on.
+  const std::string part = fresh_staging_name("part-intent");
+  const fs::path part_path = staging_path(part);
+  UniqueFd fd(::openat(staging_fd(), part.c_str(),
                        O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-  if (!fd) throw_errno("cannot create", path);
+  if (!fd) throw_errno("cannot create", part_path);
+  A3S_FAULT_POINT("files.intent.unfinished");
+  auto fail = [&](const char* what, const fs::path& path, int error) {
+    ::unlinkat(staging_.get(), part.c_str(), 0);
+    throw_io(what, path, error);
+  };
   for (std::size_t done = 0; done < text.size();) {
     const ssize_t n = ::write(fd.get(), text.data() + done, text.size() - done);
     if (n < 0) {
       if (errno == EINTR) continue;
-      const int error = errno;
-      ::unlinkat(staging_.get(), staged.c_str(), 0);
-      throw_io("cannot write", path, error);
+      fail("cannot write", part_path, errno);
     }
     done += static_cast<std::size_t>(n);
   }
-  if (::fsync(fd.get()) != 0) {
-    const int error = errno;
-    ::unlinkat(staging_.get(), staged.c_str(), 0);
-    throw_io("cannot fsync", path, error);
+  if (::fsync(fd.get()) != 0) fail("cannot fsync", part_path, errno);
+  const std::string staged = fresh_staging_name("intent");
+  if (::renameat2(staging_fd(), part.c_str(), staging_fd(), staged.c_str(), RENAME_NOREPLACE) !=
+      0) {
+    fail("cannot rename to an intent", part_path, errno);
   }
   fsync_directory(staging_.get(), path_ / kStaging);
   return staged;
