@@ -247,9 +247,19 @@ std::string text_of(const nlohmann::ordered_json& j) {
   return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
+// nlohmann's lexer takes a NUL byte for the end of the input, so a text
+// with one would be read only up to it, whatever follows; serde refuses it.
+void refuse_nul(std::string_view text, std::string_view what) {
+  if (const auto nul = text.find('\0'); nul != std::string_view::npos) {
+    detail::invalid(std::string(what) + ": not valid JSON: a NUL byte at offset " +
+                    std::to_string(nul));
+  }
+}
+
 }  // namespace
 
 json detail::parse_json_text(std::string_view text, std::string_view what) {
+  refuse_nul(text, what);
   DuplicateFields duplicates(what);
   if (!json::sax_parse(text, &duplicates)) {
     detail::invalid(std::string(what) + ": not valid JSON: " + duplicates.syntax_error());
@@ -258,6 +268,7 @@ json detail::parse_json_text(std::string_view text, std::string_view what) {
 }
 
 detail::LegacyFile detail::parse_legacy_file(std::string_view text, std::string_view what) {
+  refuse_nul(text, what);
   DuplicateFields duplicates(what, /*per_entry=*/true);
   if (!json::sax_parse(text, &duplicates)) {
     detail::invalid(std::string(what) + ": not valid JSON: " + duplicates.syntax_error());
