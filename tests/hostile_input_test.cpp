@@ -15,12 +15,12 @@
 
 #include "cli_home.hpp"
 #include "home_fingerprint.hpp"
+#include "hostile_inputs.hpp"
 #include "test_support.hpp"
 
 namespace a3s::test::hostile {
-// The cases each test ran and saw refused as they must be (0: not run).
 std::size_t cli_cases = 0;
-std::size_t c_api_cases = 0;  // c_api_hostile_test.cpp
+std::size_t c_api_cases = 0;
 }  // namespace a3s::test::hostile
 
 namespace {
@@ -48,9 +48,12 @@ using a3s::test::CliHome;
 using a3s::test::home_fingerprint;
 using a3s::test::TempDir;
 using a3s::test::write_file;
+using a3s::test::hostile::kBadIdentifiers;
+using a3s::test::hostile::kBadNames;
+using a3s::test::hostile::kDigest;
+using a3s::test::hostile::kNameRule;
+using a3s::test::hostile::nested_objects;
 using nlohmann::json;
-
-const std::string kDigest = "sha256:" + std::string(64, 'a');
 const std::string kReference = "docker.io/library/alpine:3";
 
 // One refused command line (after `--home <home>`): the exit code and a
@@ -83,13 +86,6 @@ std::string snapshot_with(const std::string& field, const std::string& value) {
   std::string text = record.dump();
   text.pop_back();
   return text + ",\"" + field + "\":" + value + "}";
-}
-
-// `levels` nested objects: {"a":{"a":...1...}}.
-std::string nested_objects(std::size_t levels) {
-  std::string text;
-  for (std::size_t i = 0; i < levels; ++i) text += "{\"a\":";
-  return text + "1" + std::string(levels, '}');
 }
 
 // A home holding one record of each kind, for commands to refuse input
@@ -144,34 +140,6 @@ struct Fixture {
   int files_ = 0;
 };
 
-// Names no network, volume or snapshot ID may have (SPEC §4), and what the
-// refusal says of them.
-const std::vector<std::string> kBadNames = {"",
-                                            "..",
-                                            ".hidden",
-                                            "a/b",
-                                            "a b",
-                                            "a\nb",
-                                            "\xc3\x28" /* bad UTF-8 */,
-                                            "\xc3\xa9" /* é */,
-                                            std::string(129, 'n')};
-const char* const kNameRule = "must match [A-Za-z0-9][A-Za-z0-9_.-]*";
-
-// Box IDs, box names, aliases, references and label keys: 1 to 256 bytes, no
-// control characters, valid UTF-8.
-struct BadIdentifier {
-  std::string value;
-  std::string problem;
-};
-const std::vector<BadIdentifier> kBadIdentifiers = {
-    {"", "must not be empty"},
-    {std::string(257, 'b'), "must be at most 256 bytes"},
-    {"a\x01z", "must not contain control characters"},
-    {"a\x7fz", "must not contain control characters"},
-    {"a\xffz", "must be valid UTF-8"},
-    {"a\xed\xa0\x80z" /* a UTF-16 surrogate */, "must be valid UTF-8"},
-};
-
 std::vector<Case> name_cases(const Fixture& f) {
   std::vector<Case> cases;
   const std::string rootfs = f.rootfs.string();
@@ -200,7 +168,7 @@ std::vector<Case> name_cases(const Fixture& f) {
 std::vector<Case> identifier_cases(const Fixture& f) {
   std::vector<Case> cases;
   const std::string rootfs = f.rootfs.string();
-  for (const auto& [value, problem] : kBadIdentifiers) {
+  for (const auto& [value, problem, utf8] : kBadIdentifiers) {
     for (const auto& args : std::vector<std::vector<std::string>>{
              {"network", "connect", "net", value, "--box-name", "two"},
              {"network", "connect", "net", "box-2", "--box-name", value},
