@@ -163,11 +163,10 @@ std::string string_option(const json& value, const std::string& key) {
   return value.get<std::string>();
 }
 
-// A path option: an empty one would silently mean the default, and one with
-// NUL would name a shorter path.
+// A path option: "" means the default, as "" for the home does; one holding
+// NUL would name a shorter path than the caller gave.
 std::string path_option(const json& value, const std::string& key) {
   std::string path = string_option(value, key);
-  if (path.empty()) throw invalid("option '" + key + "' must not be an empty path");
   if (path.find('\0') != std::string::npos) {
     throw invalid("option '" + key + "' must not contain NUL");
   }
