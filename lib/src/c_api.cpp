@@ -9,6 +9,7 @@
 #include <cstring>
 #include <memory>
 #include <new>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -104,6 +105,15 @@ T** cleared(T** out, const char* parameter) {
   return out;
 }
 
+// A path argument: NULL or "" is invalid_argument naming the parameter (an
+// empty path would mean the current directory, or no directory at all).
+const char* path_argument(const char* path, const char* parameter) {
+  if (*required(path, parameter) == '\0') {
+    throw invalid(std::string("argument '") + parameter + "' is an empty path");
+  }
+  return path;
+}
+
 a3s::store::Store& store_of(a3s_store* s) { return *required(s, "store")->store; }
 
 // A copy the caller releases with a3s_free (which calls free).
@@ -133,13 +143,16 @@ std::string text(const std::vector<Record>& records) {
 
 std::string text(const std::vector<std::string>& names) { return json(names).dump(); }
 
-json parse_json(const char* text, const std::string& what) {
+// `callback`, when given, sees the parse as nlohmann's callback parser shows
+// it (and may throw).
+json parse_json(const char* text, const std::string& what,
+                const json::parser_callback_t& callback = nullptr) {
   if (a3s::store::detail::nested_too_deep(text)) {
     throw invalid(what + " is nested more than " +
                   std::to_string(a3s::store::detail::kMaxJsonDepth) + " levels deep");
   }
   try {
-    return json::parse(text);
+    return json::parse(text, callback);
   } catch (const json::exception& e) {
     throw invalid(what + " is not valid JSON: " + e.what());
   }
@@ -148,6 +161,16 @@ json parse_json(const char* text, const std::string& what) {
 std::string string_option(const json& value, const std::string& key) {
   if (!value.is_string()) throw invalid("option '" + key + "' must be a string");
   return value.get<std::string>();
+}
+
+// A path option: "" means the default, as "" for the home does; one holding
+// NUL would name a shorter path than the caller gave.
+std::string path_option(const json& value, const std::string& key) {
+  std::string path = string_option(value, key);
+  if (path.find('\0') != std::string::npos) {
+    throw invalid("option '" + key + "' must not contain NUL");
+  }
+  return path;
 }
 
 std::uint64_t unsigned_option(const json& value, const std::string& key) {
@@ -162,11 +185,21 @@ a3s::store::Options parse_options(const char* home, const char* options_json) {
   a3s::store::Options options;
   options.home = home;
   if (options_json == nullptr) return options;
-  const json parsed = parse_json(options_json, "options");
+  // A key named twice is refused: a JSON value keeps only the last, which
+  // would hide the first.
+  std::set<std::string> keys;
+  const auto once = [&keys](int depth, json::parse_event_t event, json& parsed) {
+    if (depth == 1 && event == json::parse_event_t::key &&
+        !keys.insert(parsed.get<std::string>()).second) {
+      throw invalid("option '" + parsed.get<std::string>() + "' is named twice");
+    }
+    return true;
+  };
+  const json parsed = parse_json(options_json, "options", once);
   if (!parsed.is_object()) throw invalid("options must be a JSON object");
   for (const auto& [key, value] : parsed.items()) {
     if (key == "db") {
-      options.db_path = string_option(value, key);
+      options.db_path = path_option(value, key);
     } else if (key == "store") {
       // The one backend this build has.
       if (const std::string url = string_option(value, key); url != "sqlite") {
@@ -361,7 +394,7 @@ a3s_status a3s_snapshot_save(a3s_store* s, const char* metadata_json, const char
     auto& snapshots = store_of(s).snapshots();
     const auto metadata =
         a3s::store::snapshot_from_json_text(required(metadata_json, "metadata_json"));
-    return text(snapshots.save(metadata, required(rootfs_source, "rootfs_source")));
+    return text(snapshots.save(metadata, path_argument(rootfs_source, "rootfs_source")));
   });
 }
 
@@ -409,7 +442,7 @@ a3s_status a3s_image_put(a3s_store* s, const char* reference, const char* digest
   return call_out(out_json, [&] {
     return text(store_of(s).images().put(required(reference, "reference"),
                                          required(digest, "digest"),
-                                         required(source_dir, "source_dir")));
+                                         path_argument(source_dir, "source_dir")));
   });
 }
 

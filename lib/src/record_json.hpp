@@ -47,10 +47,11 @@ void decode(const nlohmann::json& v, NetworkPolicy& p, const Where& w);
 // parsing, so a deeper text is refused before any value is built from it.
 inline constexpr std::size_t kMaxJsonDepth = 128;
 
-// Whether `text` nests objects and arrays more than kMaxJsonDepth levels deep
+// Whether `text` nests objects and arrays more than `max_depth` levels deep
 // before its first syntax error (if any). For parsers of untrusted text to
-// call before building a value from it.
-bool nested_too_deep(std::string_view text);
+// call before building a value from it; a text that becomes part of a record
+// (image_config) gets the levels the record leaves it.
+bool nested_too_deep(std::string_view text, std::size_t max_depth = kMaxJsonDepth);
 
 // Parses the JSON text of image_config or health_check (SnapshotMetadata):
 // nullopt unless it is one JSON object nested at most kMaxJsonDepth levels

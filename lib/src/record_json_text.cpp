@@ -205,9 +205,10 @@ class DuplicateFields : public nlohmann::json_sax<json> {
 };
 
 // A SAX pass that stops at the first object or array nested deeper than
-// detail::kMaxJsonDepth, building nothing.
+// `max_depth`, building nothing.
 class DepthLimit : public nlohmann::json_sax<json> {
  public:
+  explicit DepthLimit(std::size_t max_depth) : max_depth_(max_depth) {}
   bool too_deep() const { return too_deep_; }
 
   bool null() override { return true; }
@@ -228,7 +229,7 @@ class DepthLimit : public nlohmann::json_sax<json> {
 
  private:
   bool opened() {
-    too_deep_ = ++depth_ > detail::kMaxJsonDepth;
+    too_deep_ = ++depth_ > max_depth_;
     return !too_deep_;
   }
   bool closed() {
@@ -236,6 +237,7 @@ class DepthLimit : public nlohmann::json_sax<json> {
     return true;
   }
 
+  std::size_t max_depth_;
   std::size_t depth_ = 0;
   bool too_deep_ = false;
 };
@@ -245,9 +247,19 @@ std::string text_of(const nlohmann::ordered_json& j) {
   return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
+// nlohmann's lexer takes a NUL byte for the end of the input, so a text
+// with one would be read only up to it, whatever follows; serde refuses it.
+void refuse_nul(std::string_view text, std::string_view what) {
+  if (const auto nul = text.find('\0'); nul != std::string_view::npos) {
+    detail::invalid(std::string(what) + ": not valid JSON: a NUL byte at offset " +
+                    std::to_string(nul));
+  }
+}
+
 }  // namespace
 
 json detail::parse_json_text(std::string_view text, std::string_view what) {
+  refuse_nul(text, what);
   DuplicateFields duplicates(what);
   if (!json::sax_parse(text, &duplicates)) {
     detail::invalid(std::string(what) + ": not valid JSON: " + duplicates.syntax_error());
@@ -256,6 +268,7 @@ json detail::parse_json_text(std::string_view text, std::string_view what) {
 }
 
 detail::LegacyFile detail::parse_legacy_file(std::string_view text, std::string_view what) {
+  refuse_nul(text, what);
   DuplicateFields duplicates(what, /*per_entry=*/true);
   if (!json::sax_parse(text, &duplicates)) {
     detail::invalid(std::string(what) + ": not valid JSON: " + duplicates.syntax_error());
@@ -263,8 +276,8 @@ detail::LegacyFile detail::parse_legacy_file(std::string_view text, std::string_
   return {json::parse(text), duplicates.duplicates()};
 }
 
-bool detail::nested_too_deep(std::string_view text) {
-  DepthLimit depth;
+bool detail::nested_too_deep(std::string_view text, std::size_t max_depth) {
+  DepthLimit depth(max_depth);
   json::sax_parse(text, &depth);
   return depth.too_deep();
 }

@@ -35,8 +35,6 @@ constexpr std::size_t kMaxLabels = 1000;
 constexpr std::size_t kMaxLabelValueBytes = 4096;
 constexpr std::size_t kMaxEntries = 10000;
 constexpr std::size_t kMaxRecordBytes = 1 << 20;
-// Bounds the recursion over verbatim JSON objects (image_config, health_check).
-constexpr int kMaxJsonDepth = 64;
 
 // ---------------------------------------------------------------------------
 // The string rules of SPEC §4
@@ -129,18 +127,18 @@ void check_one_of(const Where& w, std::string_view value,
   w.fail("must be one of " + list + ", not " + quote(value));
 }
 
-// Every string in a verbatim JSON value (keys included) is text; nesting is
-// bounded so that walking and serializing it cannot exhaust the stack.
-void check_json(const Where& w, const json& j, int depth = 0) {
-  if (depth > kMaxJsonDepth) w.fail("must not nest deeper than 64 levels");
+// Every string in a verbatim JSON value (keys included) is text. The value's
+// nesting was bounded before it was parsed (validate(SnapshotMetadata)), which
+// bounds this recursion too.
+void check_json(const Where& w, const json& j) {
   if (j.is_string()) w.check(text_problem(j.get_ref<const std::string&>()));
   if (j.is_object()) {
     for (const auto& [key, item] : j.items()) {
       w.check(text_problem(key));
-      check_json(w, item, depth + 1);
+      check_json(w, item);
     }
   } else if (j.is_array()) {
-    for (const auto& item : j) check_json(w, item, depth + 1);
+    for (const auto& item : j) check_json(w, item);
   }
 }
 
@@ -288,6 +286,12 @@ void validate(const SnapshotMetadata& s) {
     (w / field).check(text_problem(text));
     // Whitespace in the text counts for nothing below, so it is bounded here.
     if (text.size() > kMaxRecordBytes) (w / field).fail("must be at most 1 MiB of JSON");
+    // The record's JSON nests at most kMaxJsonDepth levels, the limit its
+    // parser holds it to, and the field's value sits one level inside it.
+    if (detail::nested_too_deep(text, detail::kMaxJsonDepth - 1)) {
+      (w / field).fail("is nested more than " + std::to_string(detail::kMaxJsonDepth) +
+                       " levels deep");
+    }
     const auto j = detail::parse_object(text);
     if (!j) (w / field).fail("must be the JSON text of an object");
     check_json(w / field, *j);

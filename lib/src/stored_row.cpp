@@ -24,7 +24,17 @@ namespace {
                                       " (the row was changed outside the store)");
 }
 
+// The codec's depth limit holds for stored text too: a column edited by hand
+// to nest deeper than kMaxJsonDepth is refused before any value is built from
+// it, as the codec refuses such text.
+void check_depth(std::string_view json_text, const StoredField& field) {
+  if (nested_too_deep(json_text)) {
+    stored_corrupt(field, "is nested more than " + std::to_string(kMaxJsonDepth) + " levels deep");
+  }
+}
+
 json parse_stored(std::string_view json_text, const StoredField& field) {
+  check_depth(json_text, field);
   json j = json::parse(json_text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) stored_corrupt(field, "does not hold valid JSON");
   return j;
@@ -75,6 +85,7 @@ void decode_stored(std::string_view json_text, NetworkPolicy& out, const StoredF
 }
 
 void check_stored_object(std::string_view json_text, const StoredField& field) {
+  check_depth(json_text, field);
   if (!parse_object(json_text)) stored_corrupt(field, "does not hold a JSON object");
 }
 

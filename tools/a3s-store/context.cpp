@@ -1,5 +1,6 @@
 #include "context.hpp"
 
+#include "a3s/store/error.hpp"
 #include "a3s/store/sizes.hpp"
 
 namespace a3s::cli {
@@ -17,6 +18,22 @@ store::Options Context::options() const {
 }
 
 std::unique_ptr<store::Store> Context::open_store() const { return store::Store::open(options()); }
+
+CLI::Option* Context::path(CLI::Option* option) {
+  paths_.push_back(option);
+  return option;
+}
+
+void Context::refuse_empty_paths() const {
+  for (const CLI::Option* option : paths_) {
+    for (const std::string& value : option->results()) {
+      if (value.empty()) {
+        throw store::Error(store::ErrorCode::invalid_argument,
+                           option->get_name() + " must not be an empty path");
+      }
+    }
+  }
+}
 
 CLI::Option* add_label_option(CLI::App* sub, std::vector<std::string>& labels) {
   return sub->add_option("--label", labels, "A label (repeatable)")

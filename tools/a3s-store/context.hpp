@@ -40,6 +40,17 @@ struct Context {
   // The global options as library Options, home and db_path resolved.
   store::Options options() const;
   std::unique_ptr<store::Store> open_store() const;
+
+  // Marks `option` as a path that may not be given empty: an empty --home
+  // would silently mean the default home, an empty directory the current
+  // one or none at all. Returns `option`.
+  CLI::Option* path(CLI::Option* option);
+  // Throws Error(invalid_argument) naming the first path option the command
+  // line gave empty. Run after parsing, before the action.
+  void refuse_empty_paths() const;
+
+ private:
+  std::vector<const CLI::Option*> paths_;
 };
 
 // Repeatable `--label K=V`; a label without '=' is a usage error.

@@ -53,7 +53,7 @@ void add_image_commands(CLI::App& app, Context& ctx) {
   put->add_option("REFERENCE", args->reference, "Image reference, e.g. docker.io/library/alpine:3")
       ->required();
   put->add_option("DIGEST", args->digest, "Manifest digest: sha256:<64 lowercase hex>")->required();
-  put->add_option("DIR", args->dir, "The unpacked OCI image layout")->required();
+  ctx.path(put->add_option("DIR", args->dir, "The unpacked OCI image layout")->required());
   ctx.on(put, [&ctx, args] {
     const auto image = ctx.open_store()->images().put(args->reference, args->digest, args->dir);
     emit(ctx, store::to_json(image),

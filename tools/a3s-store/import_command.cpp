@@ -89,9 +89,9 @@ void add_import_command(CLI::App& app, Context& ctx) {
   auto* import = app.add_subcommand(
       "import", "Read a home the 2.4.0 runtime left (its JSON files) into the database");
   auto args = std::make_shared<ImportArgs>();
-  import->add_option("--from", args->from,
-                     "The legacy home to read (default: this home; another directory's "
-                     "snapshots and image layouts are copied in)");
+  ctx.path(import->add_option("--from", args->from,
+                              "The legacy home to read (default: this home; another directory's "
+                              "snapshots and image layouts are copied in)"));
   import->add_flag("--dry-run", args->dry_run, "Report what would be imported; write nothing");
   import->add_flag("--skip-bad", args->skip_bad,
                    "Import what can be imported and list the rest, instead of failing");

@@ -21,9 +21,10 @@ int run(int argc, char** argv) {
   // every subcommand created below).
   app.fallthrough();
   app.require_subcommand(1);
-  app.add_option("--home", ctx.home, "Runtime home (default: $A3S_HOME or ~/.a3s)")
-      ->type_name("DIR");
-  app.add_option("--db", ctx.db, "Database file (default: <home>/box.db)")->type_name("FILE");
+  ctx.path(app.add_option("--home", ctx.home, "Runtime home (default: $A3S_HOME or ~/.a3s)")
+               ->type_name("DIR"));
+  ctx.path(
+      app.add_option("--db", ctx.db, "Database file (default: <home>/box.db)")->type_name("FILE"));
   app.add_flag("--no-auto-migrate", ctx.no_auto_migrate,
                "Refuse an outdated database instead of migrating it");
   app.add_flag("--json", ctx.json, "Print records and lists as JSON");
@@ -60,6 +61,7 @@ int run(int argc, char** argv) {
   spdlog::set_level(spdlog::level::from_str(ctx.log_level));
 
   try {
+    ctx.refuse_empty_paths();
     ctx.action();
     return ctx.exit_code;
   } catch (const a3s::store::Error& e) {

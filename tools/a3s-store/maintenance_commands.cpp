@@ -53,7 +53,7 @@ void add_maintenance_commands(CLI::App& app, Context& ctx) {
   auto* backup = app.add_subcommand(
       "backup", "Write a consistent copy of the database while others keep writing");
   auto backup_args = std::make_shared<std::pair<std::string, bool>>();
-  backup->add_option("FILE", backup_args->first, "Where to write the copy")->required();
+  ctx.path(backup->add_option("FILE", backup_args->first, "Where to write the copy")->required());
   backup->add_flag("--force", backup_args->second, "Overwrite FILE if it exists");
   ctx.on(backup, [&ctx, backup_args] {
     auto store = ctx.open_store();
@@ -65,7 +65,7 @@ void add_maintenance_commands(CLI::App& app, Context& ctx) {
   auto* restore = app.add_subcommand(
       "restore", "Put a backup back in place of the database (the current one is kept)");
   auto restore_file = std::make_shared<std::string>();
-  restore->add_option("FILE", *restore_file, "The backup to restore")->required();
+  ctx.path(restore->add_option("FILE", *restore_file, "The backup to restore")->required());
   ctx.on(restore, [&ctx, restore_file] {
     auto store = ctx.open_store();
     const auto report = store->restore(*restore_file);

@@ -105,17 +105,17 @@ void add_snapshot_commands(CLI::App& app, Context& ctx) {
   };
 
   auto* save = group->add_subcommand("save", "Copy a root filesystem and record a snapshot");
-  save->add_option("--rootfs", args->rootfs, "The root filesystem to copy (absent: empty)")
-      ->type_name("DIR")
-      ->required();
+  ctx.path(save->add_option("--rootfs", args->rootfs, "The root filesystem to copy (absent: empty)")
+               ->type_name("DIR")
+               ->required());
   // The record comes either whole from --metadata or from the flags, which
   // then need --id, --name, --box and --image.
   auto* record =
       save->add_option_group("Record", "Either --metadata, or --id with --name, --box and --image");
   record->require_option(1, 0);
-  auto* metadata =
+  auto* metadata = ctx.path(
       record->add_option("--metadata", args->metadata, "A whole SnapshotMetadata JSON file")
-          ->type_name("FILE.json");
+          ->type_name("FILE.json"));
   auto* id = record->add_option("--id", args->id, "Snapshot ID");
   std::vector<CLI::Option*> flags = {
       record->add_option("--name", args->name, "Snapshot name"),
