@@ -4,7 +4,7 @@
 // malformed timestamps or empty paths, returns the status of SPEC §4 with a
 // message naming the field, and writes nothing. Also: rows edited by hand to
 // nest too deep read as A3S_CORRUPT, and the nesting limit of a record's JSON
-// is one, 128 levels, for image_config as for the rest.
+// is one, 127 levels, for image_config as for the rest.
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -141,9 +141,9 @@ void add_record_cases(std::vector<Case>& cases, const std::string& function, con
         "field 'labels' must have at most 1000 entries");
   }
   add("nested 100,000 deep", with(record, "x", deep_arrays(100000)), A3S_INVALID_ARGUMENT,
-      "field 'x' is nested more than 128 levels deep");
+      "field 'x' is nested more than 127 levels deep");
   add("100,000 deep at the top", deep_arrays(100000), A3S_INVALID_ARGUMENT,
-      "is nested more than 128 levels deep");
+      "is nested more than 127 levels deep");
 }
 
 std::vector<Case> record_cases() {
@@ -217,8 +217,8 @@ std::vector<Case> field_cases() {
            {"image_config", "[]", "field 'image_config' must be an object"},
            {"health_check", "\"{}\"", "field 'health_check' must be an object"},
            {"image_config", R"({"k\u0000":1})", "field 'image_config' must not contain NUL"},
-           {"image_config", nested_objects(128), "field 'image_config' is nested more than 128"},
-           {"health_check", nested_objects(100000), "field 'health_check' is nested more than 128"},
+           {"image_config", nested_objects(127), "field 'image_config' is nested more than 127"},
+           {"health_check", nested_objects(100000), "field 'health_check' is nested more than 127"},
            {"description", json(std::string(1 << 20, 'd')).dump(), "record must be at most 1 MiB"},
            {"created_at", "\"2024-13-01T00:00:00Z\"", time},
            {"created_at", "\"2024-02-30T00:00:00Z\"", time},
@@ -453,7 +453,7 @@ std::vector<std::pair<std::string, std::string>> option_cases() {
       {"{\"image_cache_bytes\":-1}", "option 'image_cache_bytes'"},
       {"{\"image_cache_bytes\":\"10g\"}", "option 'image_cache_bytes'"},
       {"{\"nope\":1}", "unknown option 'nope'"},
-      {deep_arrays(100000), "options is nested more than 128 levels deep"},
+      {deep_arrays(100000), "options is nested more than 127 levels deep"},
   };
 }
 
@@ -539,11 +539,11 @@ TEST_CASE("every C API function refuses hostile input with the right status, nam
   a3s::test::hostile::c_api_cases = total;
 }
 
-TEST_CASE("a record's JSON nests at most 128 levels, image_config included", "[c_api][input]") {
+TEST_CASE("a record's JSON nests at most 127 levels, image_config included", "[c_api][input]") {
   Fixture f;
   // image_config sits one level inside the record: `levels` of its own make
   // a record of levels + 1.
-  for (std::size_t record_levels = 65; record_levels <= 129; ++record_levels) {
+  for (std::size_t record_levels = 65; record_levels <= 128; ++record_levels) {
     const std::string id = "deep" + std::to_string(record_levels);
     json snapshot = valid_snapshot();
     snapshot["id"] = id;
@@ -551,7 +551,7 @@ TEST_CASE("a record's JSON nests at most 128 levels, image_config included", "[c
     char* out = nullptr;
     const a3s_status status = a3s_snapshot_save(f.store, text.c_str(), "/nonexistent-rootfs", &out);
     INFO("record levels " << record_levels << ": " << a3s_last_error());
-    if (record_levels <= 128) {
+    if (record_levels <= 127) {
       REQUIRE(status == A3S_OK);
       a3s_free(out);
       // What the store returns reads back: the same limit both ways.
@@ -561,12 +561,12 @@ TEST_CASE("a record's JSON nests at most 128 levels, image_config included", "[c
     } else {
       CHECK(status == A3S_INVALID_ARGUMENT);
       CHECK_THAT(a3s_last_error(),
-                 Catch::Contains("field 'image_config' is nested more than 128 levels deep"));
+                 Catch::Contains("field 'image_config' is nested more than 127 levels deep"));
     }
   }
 }
 
-TEST_CASE("rows edited to nest deeper than 128 levels read as corrupt, naming the column",
+TEST_CASE("rows edited to nest deeper than 127 levels read as corrupt, naming the column",
           "[c_api][input]") {
   Fixture f;
   // An operator's edit through the sqlite3 shell; the CHECKs (json_type)
@@ -587,15 +587,15 @@ TEST_CASE("rows edited to nest deeper than 128 levels read as corrupt, naming th
   char* out = nullptr;
   CHECK(a3s_volume_get(f.store, "vol", &out) == A3S_CORRUPT);
   CHECK_THAT(a3s_last_error(),
-             Catch::Contains("volume 'vol': column 'labels' is nested more than 128 levels deep"));
+             Catch::Contains("volume 'vol': column 'labels' is nested more than 127 levels deep"));
   CHECK(a3s_volume_list(f.store, &out) == A3S_CORRUPT);
-  CHECK_THAT(a3s_last_error(), Catch::Contains("column 'labels' is nested more than 128"));
+  CHECK_THAT(a3s_last_error(), Catch::Contains("column 'labels' is nested more than 127"));
   CHECK(a3s_network_get(f.store, "net", &out) == A3S_CORRUPT);
   CHECK_THAT(a3s_last_error(),
-             Catch::Contains("network 'net': column 'policy' is nested more than 128 levels deep"));
+             Catch::Contains("network 'net': column 'policy' is nested more than 127 levels deep"));
   CHECK(a3s_snapshot_get(f.store, "snap", &out) == A3S_CORRUPT);
   CHECK_THAT(a3s_last_error(),
              Catch::Contains(
-                 "snapshot 'snap': column 'image_config' is nested more than 128 levels deep"));
+                 "snapshot 'snap': column 'image_config' is nested more than 127 levels deep"));
   CHECK(out == nullptr);
 }

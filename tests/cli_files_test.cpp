@@ -371,7 +371,7 @@ TEST_CASE("snapshot save --metadata reads only a regular file of at most 1 MiB",
   CHECK(empty_or_missing(home.path() / "snapshots"));
 }
 
-TEST_CASE("snapshot save --metadata refuses JSON nested more than 128 levels, writing nothing",
+TEST_CASE("snapshot save --metadata refuses JSON nested more than 127 levels, writing nothing",
           "[cli][snapshot][limits]") {
   Home home;
   TempDir tmp;
@@ -385,7 +385,7 @@ TEST_CASE("snapshot save --metadata refuses JSON nested more than 128 levels, wr
   const auto deep = tmp.path() / "deep.json";
   write(deep, text);
   home.fails_quietly({"snapshot", "save", "--rootfs", rootfs.string(), "--metadata", deep.string()},
-                     "snapshot: field 'image_config' is nested more than 128 levels deep");
+                     "snapshot: field 'image_config' is nested more than 127 levels deep");
 
   CHECK(home.run_json({"snapshot", "ls"}) == json::array());
   CHECK(empty_or_missing(home.path() / "snapshots"));

@@ -325,10 +325,10 @@ std::vector<Case> other_cli_cases(Fixture& f) {
            {"labels", R"({"k":")" + std::string(4097, 'v') + "\"}",
             "field 'labels[k]' must be at most 4096 bytes"},
            {"description", "\"" + std::string(1 << 20, 'd') + "\"", "larger than 1 MiB"},
-           {"image_config", nested_objects(128), "field 'image_config' is nested more than 128"},
-           {"image_config", nested_objects(100000), "field 'image_config' is nested more than 128"},
+           {"image_config", nested_objects(127), "field 'image_config' is nested more than 127"},
+           {"image_config", nested_objects(100000), "field 'image_config' is nested more than 127"},
            {"x", std::string(100000, '[') + std::string(100000, ']'),
-            "field 'x' is nested more than 128"},
+            "field 'x' is nested more than 127"},
            {"id", "\"s3\",\"id\":\"s4\"", "field 'id' is named twice"},
            {"created_at", "\"2024-13-01T00:00:00Z\"", "field 'created_at' must be an RFC 3339"},
            {"created_at", "\"2024-02-30T00:00:00Z\"", "field 'created_at' must be an RFC 3339"},
@@ -357,7 +357,7 @@ std::vector<Case> other_cli_cases(Fixture& f) {
   }
   // The legacy files `import` reads.
   cases.push_back(f.import_legacy("networks.json", "{\"networks\":" + nested_objects(100000) + "}",
-                                  "is nested more than 128 levels deep"));
+                                  "is nested more than 127 levels deep"));
   cases.push_back(
       f.import_legacy("volumes.json", "{\"volumes\":{\"v\":\"\xff\"}}", "not valid JSON"));
   cases.push_back(f.import_legacy(
@@ -419,12 +419,12 @@ TEST_CASE("an explicitly empty --home is refused; an empty A3S_HOME counts as un
   CHECK(fs::is_directory(user_home.path() / ".a3s" / "volumes" / "v"));
 }
 
-TEST_CASE("snapshot save takes a record nested up to 128 levels, image_config included",
+TEST_CASE("snapshot save takes a record nested up to 127 levels, image_config included",
           "[cli][input]") {
   CliHome home;
   TempDir inputs;
   // image_config sits one level inside the record.
-  for (const std::size_t record_levels : {65, 100, 128, 129}) {
+  for (const std::size_t record_levels : {65, 100, 127, 128}) {
     const std::string id = "deep" + std::to_string(record_levels);
     json record = valid_snapshot(id);
     std::string text = record.dump();
@@ -436,12 +436,12 @@ TEST_CASE("snapshot save takes a record nested up to 128 levels, image_config in
                                            "--rootfs",   (inputs.path() / "none").string(),
                                            "--metadata", file.string()};
     INFO("record levels " << record_levels);
-    if (record_levels <= 128) {
+    if (record_levels <= 127) {
       home.run_json(save);
       CHECK(home.run_json({"snapshot", "inspect", id})["image_config"] ==
             json::parse(nested_objects(record_levels - 1)));
     } else {
-      home.fails_quietly(save, "field 'image_config' is nested more than 128 levels deep");
+      home.fails_quietly(save, "field 'image_config' is nested more than 127 levels deep");
     }
   }
 }

@@ -986,14 +986,14 @@ TEST_CASE("a record holds at most 1 MiB of JSON", "[records][limits]") {
   CHECK_NOTHROW(store::snapshot_from_json(s));
 
   // image_config sits one level inside the record, whose JSON nests at most
-  // 128 levels (the parser's limit): 127 levels of its own, not 128.
+  // 127 levels (the parser's limit): 126 levels of its own, not 127.
   json deep = json::object();
-  for (int i = 1; i < 127; ++i) deep = json{{"x", deep}};
+  for (int i = 1; i < 126; ++i) deep = json{{"x", deep}};
   s["image_config"] = deep;
   CHECK_NOTHROW(store::snapshot_from_json(s));
   s["image_config"] = json{{"x", deep}};
   CHECK_THAT(refusal([&] { store::snapshot_from_json(s); }),
-             Contains("field 'image_config' is nested more than 128 levels deep"));
+             Contains("field 'image_config' is nested more than 127 levels deep"));
 }
 
 namespace {
@@ -1012,29 +1012,29 @@ std::string snapshot_nesting(const std::string& field, int levels) {
 
 }  // namespace
 
-TEST_CASE("JSON text nested more than 128 levels is refused while parsing, as serde refuses it",
+TEST_CASE("JSON text nested more than 127 levels is refused while parsing, as serde refuses it",
           "[records][limits]") {
   // An unknown field may hold any JSON, so the parser's limit alone applies:
-  // 127 levels in it and the record make 128.
-  CHECK(store::snapshot_from_json_text(snapshot_nesting("x", 127)).id == "snap");
-  CHECK_THAT(refusal([&] { store::snapshot_from_json_text(snapshot_nesting("x", 128)); }),
-             Contains("snapshot: field 'x' is nested more than 128 levels deep"));
+  // 126 levels in it and the record make 127.
+  CHECK(store::snapshot_from_json_text(snapshot_nesting("x", 126)).id == "snap");
+  CHECK_THAT(refusal([&] { store::snapshot_from_json_text(snapshot_nesting("x", 127)); }),
+             Contains("snapshot: field 'x' is nested more than 127 levels deep"));
   // Far deeper text is refused the same way, before any value is built.
   CHECK_THAT(
       refusal([&] { store::snapshot_from_json_text(snapshot_nesting("image_config", 70000)); }),
-      Contains("snapshot: field 'image_config' is nested more than 128 levels deep"));
-  const std::string array = std::string(129, '[') + std::string(129, ']');
+      Contains("snapshot: field 'image_config' is nested more than 127 levels deep"));
+  const std::string array = std::string(128, '[') + std::string(128, ']');
   CHECK_THAT(refusal([&] { store::network_from_json_text(array); }),
-             Contains("network: field '[0][0]") && Contains("is nested more than 128 levels deep"));
+             Contains("network: field '[0][0]") && Contains("is nested more than 127 levels deep"));
 
-  CHECK_FALSE(store::detail::nested_too_deep(std::string(128, '[') + std::string(128, ']')));
+  CHECK_FALSE(store::detail::nested_too_deep(std::string(127, '[') + std::string(127, ']')));
   CHECK(store::detail::nested_too_deep(array));
   // Text given as image_config through the struct is held to the limit too.
   store::SnapshotMetadata s = store::snapshot_from_json(valid_snapshot());
   s.image_config = "{\"a\":" + std::string(70000, '[') + std::string(70000, ']') + "}";
   CHECK_FALSE(store::detail::parse_object(*s.image_config));
   CHECK_THAT(refusal([&] { store::validate(s); }),
-             Contains("field 'image_config' is nested more than 128 levels deep"));
+             Contains("field 'image_config' is nested more than 127 levels deep"));
 }
 
 TEST_CASE("an image reference written as a digest must be the image's digest", "[records][names]") {

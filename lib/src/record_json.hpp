@@ -42,10 +42,11 @@ namespace a3s::store::detail {
 // with the stored-row reader, so both hold one notion of its shape.
 void decode(const nlohmann::json& v, NetworkPolicy& p, const Where& w);
 
-// The deepest nesting of objects and arrays a JSON text may hold: serde_json,
-// the runtime's parser, refuses deeper text, and the limit is checked while
-// parsing, so a deeper text is refused before any value is built from it.
-inline constexpr std::size_t kMaxJsonDepth = 128;
+// The deepest nesting of objects and arrays a JSON text may hold: serde_json
+// 1.0 (the runtime's parser) counts down from 128 and refuses the level that
+// reaches 0, so 127 levels are the most it reads. Checked while parsing, so a
+// deeper text is refused before any value is built from it.
+inline constexpr std::size_t kMaxJsonDepth = 127;
 
 // Whether `text` nests objects and arrays more than `max_depth` levels deep
 // before its first syntax error (if any). For parsers of untrusted text to
@@ -66,7 +67,7 @@ std::optional<nlohmann::json> parse_object(std::string_view text);
 // and anything goes inside image_config, health_check and fields no record
 // declares (serde skips them). Throws Error(invalid_argument):
 // "<what>: not valid JSON: ..." or "<what>: field 'policy.isolation' is named
-// twice", or "<what>: field 'image_config' is nested more than 128 levels
+// twice", or "<what>: field 'image_config' is nested more than 127 levels
 // deep" (kMaxJsonDepth), checked before any value is built. For
 // *_from_json_text, and for reading the legacy JSON files.
 nlohmann::json parse_json_text(std::string_view text, std::string_view what);
