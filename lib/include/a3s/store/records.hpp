@@ -23,14 +23,14 @@ namespace a3s::store {
 // runtime's time library (chrono) writes as RFC 3339, years 0000..9999.
 //
 // A leap second is kept as chrono keeps it: the :59 second of its minute with
-// nanos() from 1'000'000'000 up, so "23:59:60.5Z" reads back as "23:59:60.5Z".
-// It orders after every instant of that :59 second and before the next
-// minute's :00, and differs from both. Default: 1970-01-01T00:00:00Z.
+// nanos() from 1'000'000'000 up, so the "23:59:60.500Z" chrono writes comes
+// back as "23:59:60.500Z". It orders after every instant of that :59 second
+// and before the next minute's :00, and differs from both.
 class Timestamp {
  public:
-  using SysTime = std::chrono::sys_time<std::chrono::nanoseconds>;
+  using SysTime = std::chrono::sys_time<std::chrono::nanoseconds>;  // std::chrono's UTC time
 
-  constexpr Timestamp() noexcept = default;
+  constexpr Timestamp() noexcept = default;  // 1970-01-01T00:00:00Z
 
   // `seconds` since 1970-01-01T00:00:00Z (negative before it) and `nanos`
   // into that second. `nanos` of 1'000'000'000..1'999'999'999 make a leap
