@@ -58,18 +58,18 @@ Timestamp::Timestamp(SysTime time) noexcept {
 }
 
 Timestamp::SysTime Timestamp::to_sys_time() const {
-  constexpr auto limits = std::numeric_limits<std::int64_t>{};
+  using Limits = std::numeric_limits<std::int64_t>;
   // The bounds of SysTime as Timestamps. Comparing with them is exact: no
-  // leap second straddles either, as neither's second (-9223372037, and
-  // 9223372036) or the one before it ends a minute.
-  static const Timestamp kFirst{SysTime{chr::nanoseconds{limits.min()}}};
-  static const Timestamp kLast{SysTime{chr::nanoseconds{limits.max()}}};
+  // leap second straddles either, as the second before each (-9223372038,
+  // 9223372035), which such a leap second would follow, ends no minute.
+  static const Timestamp kFirst{SysTime{chr::nanoseconds{Limits::min()}}};
+  static const Timestamp kLast{SysTime{chr::nanoseconds{Limits::max()}}};
   if (*this < kFirst || *this > kLast) {
     detail::invalid(format_rfc3339(*this) +
                     " is outside what std::chrono::sys_time<std::chrono::nanoseconds> holds");
   }
-  // A negative second counted from its end so that the product stays in
-  // int64 down to kFirst (whose second alone is below int64's minimum).
+  // A negative second counted from its end, so that the product stays in
+  // int64 down to kFirst (whose second's start is below int64's minimum).
   const std::int64_t count =
       seconds_ < 0 ? (seconds_ + 1) * kNanosPerSecond + (std::int64_t{nanos_} - kNanosPerSecond)
                    : seconds_ * kNanosPerSecond + std::int64_t{nanos_};
