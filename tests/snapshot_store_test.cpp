@@ -974,7 +974,7 @@ TEST_CASE("4 processes saving 10 snapshots each and pruning to 15 leave a consis
     for (int s = 0; s < kSnapshots; ++s) {
       // Interleaved creation times: s-th of every process close together.
       auto meta = make_snapshot(id_of(index, s), "2024-01-01T00:00:00Z");
-      meta.created_at += std::chrono::seconds(s * kProcesses + index);
+      meta.created_at = st::Timestamp{meta.created_at.seconds() + s * kProcesses + index, 0};
       try {
         const auto saved = snaps.save(meta, source);
         if (saved.size_bytes != static_cast<std::uint64_t>(100 + index)) return 2;

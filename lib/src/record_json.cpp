@@ -21,6 +21,7 @@
 namespace a3s::store {
 namespace {
 
+using detail::kTimestampForm;
 using detail::label_of;
 using detail::quote;
 using detail::try_parse_rfc3339;
@@ -74,7 +75,9 @@ requires(!std::same_as<U, bool>) void decode(const json& v, U& out, const Where&
 void decode(const json& v, Timestamp& out, const Where& w) {
   if (!v.is_string()) w.fail("must be an RFC 3339 timestamp string");
   const auto t = try_parse_rfc3339(v.get_ref<const std::string&>());
-  if (!t) w.fail("must be an RFC 3339 timestamp, not " + quote(v.get_ref<const std::string&>()));
+  if (!t)
+    w.fail("must be " + std::string(kTimestampForm) + ", not " +
+           quote(v.get_ref<const std::string&>()));
   out = *t;
 }
 

@@ -91,7 +91,7 @@ void check_stored_object(std::string_view json_text, const StoredField& field) {
 
 void decode_stored_time(std::string_view text, Timestamp& out, const StoredField& field) {
   const auto t = try_parse_rfc3339(text);
-  if (!t) stored_corrupt(field, "holds " + quote(text) + ", not an RFC 3339 timestamp");
+  if (!t) stored_corrupt(field, "holds " + quote(text) + ", not " + std::string(kTimestampForm));
   out = *t;
 }
 

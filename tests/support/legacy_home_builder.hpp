@@ -129,8 +129,8 @@ inline std::string legacy_image(const std::string& reference, const std::string&
 
 // A record's JSON in a form two equal records share, whichever wrote them:
 // every field SPEC §3 defaults that `record` leaves out filled with its
-// default, and its times (typed time) as instants, nanoseconds since the
-// epoch ("...00.5Z" and "...00.500Z" are one instant). `catalog` is
+// default, and its times (typed time) in their canonical form, the same
+// for one instant ("...00.5+00:00" and "...00.500Z" are both "...00.500Z"). `catalog` is
 // "networks", "volumes", "snapshots" or "images".
 inline nlohmann::json comparable(const std::string& catalog, nlohmann::json record) {
   using nlohmann::json;
@@ -141,7 +141,7 @@ inline nlohmann::json comparable(const std::string& catalog, nlohmann::json reco
   };
   auto instant = [&](const char* key) {
     const auto text = record.at(key).get<std::string>();
-    record[key] = store::parse_rfc3339(text, key).time_since_epoch().count();
+    record[key] = store::format_rfc3339(store::parse_rfc3339(text, key));
   };
   if (catalog == "networks") {
     fill(record, {{"driver", "bridge"},

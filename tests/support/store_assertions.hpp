@@ -1,5 +1,6 @@
 // Assertions and small helpers shared by the store tests: REQUIRE_STORE_ERROR,
-// printing records as JSON in Catch2 messages, and opening a Store on a home.
+// printing records as JSON and timestamps as RFC 3339 in Catch2 messages,
+// and opening a Store on a home.
 #pragma once
 
 #include <filesystem>
@@ -35,6 +36,11 @@ struct StringMaker<a3s::store::SnapshotMetadata>
     : a3s::test::RecordAsJson<a3s::store::SnapshotMetadata> {};
 template <>
 struct StringMaker<a3s::store::StoredImage> : a3s::test::RecordAsJson<a3s::store::StoredImage> {};
+// A Timestamp as the runtime writes it.
+template <>
+struct StringMaker<a3s::store::Timestamp> {
+  static std::string convert(a3s::store::Timestamp t) { return a3s::store::format_rfc3339(t); }
+};
 }  // namespace Catch
 
 // Runs `expr`, which must throw a3s::store::Error with `expected_code` and a

@@ -50,9 +50,10 @@ std::string hex64(std::size_t i) {
   return out;
 }
 
-st::Timestamp base_time() {
+// 2024-01-01T00:00:00Z plus `seconds`.
+st::Timestamp time_after_base(std::int64_t seconds) {
   using namespace std::chrono;
-  return st::Timestamp(sys_days(year{2024} / January / 1).time_since_epoch());
+  return st::Timestamp{sys_days{year{2024} / January / 1} + std::chrono::seconds{seconds}};
 }
 
 std::string read_text(const fs::path& path) {
@@ -295,7 +296,7 @@ SnapshotMetadata make_snapshot(std::size_t i) {
   s.workdir = "/";
   s.labels = {{"bench", "yes"}};
   s.size_bytes = 1'000'000 + i;
-  s.created_at = base_time() + std::chrono::seconds(i);
+  s.created_at = time_after_base(i);
   s.description = "benchmark snapshot";
   return s;
 }
@@ -306,7 +307,7 @@ StoredImage make_image(std::size_t i, const fs::path& home) {
   m.digest = image_digest(i);
   m.size_bytes = kImageSize;
   // Index order is least-recently-used order.
-  m.pulled_at = base_time() + std::chrono::seconds(i);
+  m.pulled_at = time_after_base(i);
   m.last_used = m.pulled_at;
   m.path = (home / "images" / "sha256" / m.digest.substr(7)).string();
   return m;

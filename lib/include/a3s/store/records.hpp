@@ -8,6 +8,7 @@
 #pragma once
 
 #include <chrono>
+#include <compare>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -17,18 +18,63 @@
 
 namespace a3s::store {
 
-// A UTC instant with nanosecond precision (fields typed `time` in SPEC §3).
-using Timestamp = std::chrono::sys_time<std::chrono::nanoseconds>;
+// A UTC instant from 0000-01-01T00:00:00Z to 9999-12-31T23:59:60.999999999Z
+// with nanosecond precision (fields typed `time` in SPEC §3): the times the
+// runtime's time library (chrono) writes as RFC 3339, years 0000..9999.
+//
+// A leap second is kept as chrono keeps it: the :59 second of its minute with
+// nanos() from 1'000'000'000 up, so the "23:59:60.500Z" chrono writes comes
+// back as "23:59:60.500Z". It orders after every instant of that :59 second
+// and before the next minute's :00, and differs from both.
+class Timestamp {
+ public:
+  using SysTime = std::chrono::sys_time<std::chrono::nanoseconds>;  // std::chrono's UTC time
 
-// Parses any valid RFC 3339 date-time ("2024-01-01T00:00:00Z",
-// "...T00:00:00.123456789+02:00", a leap second ":60"), and the relaxed forms
-// the runtime's time library also reads: a space or `t` for `T`, `z` for `Z`,
-// an offset "+hhmm". Throws Error(invalid_argument) mentioning `field` on
-// anything else.
+  constexpr Timestamp() noexcept = default;  // 1970-01-01T00:00:00Z
+
+  // `seconds` since 1970-01-01T00:00:00Z (negative before it) and `nanos`
+  // into that second. `nanos` of 1'000'000'000..1'999'999'999 make a leap
+  // second, only on a minute's :59 second (as chrono takes them). Throws
+  // Error(invalid_argument) for an instant outside the range above, `nanos`
+  // of 2'000'000'000 or more, or a leap second on another second.
+  Timestamp(std::int64_t seconds, std::uint32_t nanos);
+
+  // The same instant. Never throws: every SysTime (1677..2262) is in range.
+  explicit Timestamp(SysTime time) noexcept;
+
+  // Whole seconds since 1970-01-01T00:00:00Z; a leap second's is the :59
+  // second it follows.
+  std::int64_t seconds() const noexcept { return seconds_; }
+  // Nanoseconds into seconds(): below 1'000'000'000, or up to 1'999'999'999
+  // in a leap second.
+  std::uint32_t nanos() const noexcept { return nanos_; }
+
+  // As a SysTime, which has no leap seconds: a leap second becomes the first
+  // second of the next minute. Throws Error(invalid_argument) when the
+  // instant is outside what SysTime holds
+  // (1677-09-21T00:12:43.145224192Z..2262-04-11T23:47:16.854775807Z).
+  SysTime to_sys_time() const;
+
+  // Time order; equal only for the same instant.
+  friend constexpr auto operator<=>(const Timestamp&, const Timestamp&) = default;
+
+ private:
+  std::int64_t seconds_ = 0;
+  std::uint32_t nanos_ = 0;
+};
+
+// Parses any valid RFC 3339 date-time in years 0000..9999 UTC
+// ("2024-01-01T00:00:00Z", "...T00:00:00.123456789+02:00", a leap second
+// ":60" on any minute, as chrono reads it), and the relaxed forms the
+// runtime's time library also reads: a space or `t` for `T`, `z` for `Z`, an
+// offset "+hhmm". Fraction digits past the ninth are dropped. Throws
+// Error(invalid_argument) mentioning `field` on anything else, and when the
+// offset moves the instant out of the range ("0000-01-01T00:00:00+01:00").
 Timestamp parse_rfc3339(std::string_view text, std::string_view field);
 
 // Formats as UTC with a `Z` suffix, as the runtime writes its times: no
-// fraction when it is zero, else 3, 6 or 9 digits ("...00:00:00.100Z").
+// fraction when it is zero, else 3, 6 or 9 digits ("...00:00:00.100Z"); a
+// leap second as ":60". parse_rfc3339 of the result is `t` again.
 std::string format_rfc3339(Timestamp t);
 
 // Returns the current time.
