@@ -171,6 +171,16 @@ void Database::enable_wal() {
   });
 }
 
+Error Database::failure(const SQLite::Exception& e, std::string_view context) const {
+  Error error = detail::from_sqlite(e, context);
+  const std::string message = error.what();
+  if (error.code() != ErrorCode::io ||
+      message.find(options_.db_path.string()) != std::string::npos) {
+    return error;
+  }
+  return Error(ErrorCode::io, message + " (database '" + options_.db_path.string() + "')");
+}
+
 bool Database::retryable(const SQLite::Exception& e, int attempt) const {
   const int primary = e.getErrorCode() & 0xff;
   // SQLITE_SCHEMA: another connection changed the schema under a prepared

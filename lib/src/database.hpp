@@ -103,7 +103,7 @@ class Database {
     try {
       return body(*conn);
     } catch (const SQLite::Exception& e) {
-      throw detail::from_sqlite(e, context);
+      throw failure(e, context);
     }
   }
 
@@ -175,12 +175,16 @@ class Database {
       try {
         return attempt_once(*conn);
       } catch (const SQLite::Exception& e) {
-        if (!retryable(e, attempt)) throw detail::from_sqlite(e, context);
+        if (!retryable(e, attempt)) throw failure(e, context);
       }
       back_off(attempt);
     }
   }
 
+  // `e` as Error with `context` in the message; an io failure (full disk,
+  // write or fsync error) also names the database file, which `context`
+  // (the object, "network 'dev'") does not.
+  Error failure(const SQLite::Exception& e, std::string_view context) const;
   bool retryable(const SQLite::Exception& e, int attempt) const;
   void back_off(int attempt) const;
 
