@@ -578,14 +578,14 @@ TEST_CASE("a power cut keeps every acknowledged transaction (FULL) or a prefix (
   Figures figures;
   const auto full = database_sequence(Durability::full);
   const auto full_states = states_of(full);
-  cut_many(full, full_states, CutSource::database, vfs::CutMode::unsynced_lost, 40, seed, figures);
-  cut_many(full, full_states, CutSource::database, vfs::CutMode::torn, 30, seed, figures);
+  cut_many(full, full_states, CutSource::database, vfs::CutMode::unsynced_lost, 36, seed, figures);
+  cut_many(full, full_states, CutSource::database, vfs::CutMode::torn, 24, seed, figures);
   const auto normal = database_sequence(Durability::normal);
   const auto normal_states = states_of(normal);
   REQUIRE(normal_states == full_states);
-  cut_many(normal, normal_states, CutSource::database, vfs::CutMode::unsynced_lost, 30, seed,
+  cut_many(normal, normal_states, CutSource::database, vfs::CutMode::unsynced_lost, 24, seed,
            figures);
-  cut_many(normal, normal_states, CutSource::database, vfs::CutMode::torn, 30, seed, figures);
+  cut_many(normal, normal_states, CutSource::database, vfs::CutMode::torn, 24, seed, figures);
   std::cout << "power cut: " << figures.cuts << " cuts, " << figures.verified_full
             << " transactions verified (FULL), " << figures.verified_normal
             << " (NORMAL), mode torn: " << figures.torn_cuts << " cuts\n";
@@ -596,9 +596,9 @@ TEST_CASE("a power cut loses no directory entry a committed row needs", "[power_
   Figures figures;
   const auto files = file_sequence();
   const auto states = states_of(files);
-  cut_many(files, states, CutSource::directory, vfs::CutMode::unsynced_lost, 100, seed, figures);
+  cut_many(files, states, CutSource::directory, vfs::CutMode::unsynced_lost, 80, seed, figures);
   const int at_directory_calls = figures.cuts;
-  cut_many(files, states, CutSource::database, vfs::CutMode::unsynced_lost, 20, seed, figures);
+  cut_many(files, states, CutSource::database, vfs::CutMode::unsynced_lost, 16, seed, figures);
   std::cout << "power cut (directories): " << figures.cuts << " cuts (" << at_directory_calls
             << " at directory calls), " << figures.verified_full
             << " transactions verified (FULL)\n";

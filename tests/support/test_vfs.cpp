@@ -73,7 +73,8 @@ State& state() {
   return s;
 }
 
-// The content a power cut leaves of `model`, or nullopt-like `exists=false`.
+// Sets `content` to what a power cut leaves of `model`; returns whether the
+// file exists after it.
 bool cut_content(const FileModel& model, CutMode mode, std::mt19937& rng, std::string& content) {
   content = model.durable;
   const bool recreated = std::any_of(model.changes.begin(), model.changes.end(),
@@ -265,7 +266,7 @@ bool read_whole(const std::string& path, std::string& content) {
   return true;
 }
 
-int shim_open(sqlite3_vfs* vfs, sqlite3_filename name, sqlite3_file* f, int flags, int* out_flags) {
+int shim_open(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* f, int flags, int* out_flags) {
   State& s = state();
   auto* shim = reinterpret_cast<ShimFile*>(f);
   shim->base.pMethods = nullptr;
@@ -280,20 +281,16 @@ int shim_open(sqlite3_vfs* vfs, sqlite3_filename name, sqlite3_file* f, int flag
     auto [it, first] = s.files.try_emplace(path);
     FileModel& model = it->second;
     model.main_db = (flags & SQLITE_OPEN_MAIN_DB) != 0;
-    std::string content;
-    const bool exists = read_whole(path, content);
     if (first) {
       // What was there before the model began is taken as durable.
-      model.durable_exists = exists;
-      model.durable = std::move(content);
-    } else if (!exists) {
+      model.durable_exists = read_whole(path, model.durable);
+    } else if (::access(path.c_str(), F_OK) != 0) {
       // Made anew after an xDelete: empty until written.
       model.changes.push_back({Change::Type::reset, 0, {}});
     }
     shim->model = &model;  // std::map nodes do not move
   }
   const int rc = s.real->xOpen(s.real, name, shim->real, flags, out_flags);
-  (void)vfs;
   if (rc == SQLITE_OK) shim->base.pMethods = &kMethods;
   if (rc == SQLITE_OK && tracked) {
     std::lock_guard lock(s.mutex);
