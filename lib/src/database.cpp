@@ -80,7 +80,18 @@ std::int64_t Connection::scalar(const char* sql) {
   return q->executeStep() ? q->getColumn(0).getInt64() : 0;
 }
 
+namespace {
+
+// Set by a COMMIT whose fsync failed, until this thread's next transaction
+// begins.
+thread_local bool commit_outcome_unknown = false;
+
+}  // namespace
+
+bool last_commit_outcome_unknown() noexcept { return commit_outcome_unknown; }
+
 Transaction::Transaction(Connection& conn, bool immediate) : conn_(conn) {
+  commit_outcome_unknown = false;
   conn_.prepare(immediate ? "BEGIN IMMEDIATE" : "BEGIN")->exec();
 }
 
@@ -95,7 +106,14 @@ Transaction::~Transaction() {
 }
 
 void Transaction::commit() {
-  conn_.prepare("COMMIT")->exec();
+  try {
+    conn_.prepare("COMMIT")->exec();
+  } catch (const SQLite::Exception& e) {
+    // A failed write leaves no commit record; a failed fsync comes after it.
+    commit_outcome_unknown = e.getExtendedErrorCode() == SQLITE_IOERR_FSYNC ||
+                             e.getExtendedErrorCode() == SQLITE_IOERR_DIR_FSYNC;
+    throw;
+  }
   committed_ = true;
 }
 

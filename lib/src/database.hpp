@@ -80,6 +80,13 @@ class Transaction {
   bool committed_ = false;
 };
 
+// Whether the last transaction this thread began ended in a COMMIT whose
+// fsync failed. Its outcome is then unknown: the commit record is already in
+// the WAL (a failed fsync does not take the write back), and after a crash
+// the next open's recovery brings the transaction back, though this process
+// saw it fail and roll back.
+bool last_commit_outcome_unknown() noexcept;
+
 // The database of one home: a pool of connections, read and write
 // transactions, and the schema brought up to date on open.
 class Database {

@@ -70,6 +70,17 @@ void DirectoryChange::naming_object(Body&& body) const {
 DirectoryChange::~DirectoryChange() {
   if (finished_) return;
   try {
+    if (last_commit_outcome_unknown() && !intent_.empty()) {
+      // The rows may still be committed after a crash: what was placed stays
+      // in place and the intent with it, and the next open's sweep keeps
+      // what a row owns and removes the rest.
+      detail::log().warn(
+          "{}: the commit failed with an I/O error; '{}' is left for the next "
+          "open to sweep",
+          object_, catalog_->staging_path(intent_).string());
+      placed_.clear();
+      intent_.clear();
+    }
     if (!placed_.empty()) {
       // Our entries are in place without our rows. Another process's row may
       // own one meanwhile (an equal image put): then it stays.

@@ -23,7 +23,10 @@
 // crash at any point leaves an intent for the next open's sweep, which
 // removes every named entry no row owns. A change destroyed without
 // finish() (the transaction failed) removes what it placed unless a row
-// owns it, and deletes its staged copy.
+// owns it, and deletes its staged copy; when the COMMIT's fsync failed
+// (last_commit_outcome_unknown) it leaves what it placed and its intent to
+// the sweep of the first open after this process is gone instead, since a
+// crash may still bring the rows back.
 #pragma once
 
 #include <filesystem>
