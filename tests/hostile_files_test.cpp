@@ -212,8 +212,10 @@ CommandResult run_cli_unprivileged(const std::vector<std::string>& args) {
 // work, every change fails with io naming the database and saying it is
 // read-only, and the database is not written.
 void require_read_only_home(const Site& site) {
-  const Snapshot before = Snapshot::of(site);
   const std::string home = site.home().string();
+  const std::string backup = (site.tmp.path() / "backup.db").string();
+  REQUIRE(run_cli({"--home", home, "backup", backup}).exit_code == 0);
+  const Snapshot before = Snapshot::of(site);
   const auto ls = run_cli_unprivileged({"--home", home, "volume", "ls"});
   INFO(ls.err);
   CHECK(ls.exit_code == 0);
@@ -230,19 +232,23 @@ void require_read_only_home(const Site& site) {
   for (const auto& change : {std::vector<std::string>{"network", "rm", "n1"},
                              {"volume", "create", "v2"},
                              {"snapshot", "rm", "s1"},
-                             {"check", "--repair"}}) {
+                             {"check", "--repair"},
+                             {"restore", backup}}) {
     const auto r = run_cli_unprivileged([&] {
       std::vector<std::string> args{"--home", home};
       args.insert(args.end(), change.begin(), change.end());
       return args;
     }());
-    INFO(change[0] << " " << change[1] << ": " << r.err);
+    INFO(change[0] << " " << change.back() << ": " << r.err);
     CHECK(r.exit_code == 1);
     CHECK(r.err.rfind("error: ", 0) == 0);
     CHECK_THAT(r.err, Catch::Contains(refusal));
     CHECK_THAT(r.err, !Catch::Contains("attempt to write a readonly database"));
   }
   require_unchanged(site, before);
+  for (const auto& name : a3s::test::entries(site.home())) {
+    CHECK(name.rfind("box.db.bak", 0) != 0);  // no restore's backup was written
+  }
   CHECK(fs::is_directory(site.home() / "snapshots" / "s1" / "rootfs"));
   CHECK_FALSE(fs::exists(site.home() / "volumes" / "v2"));
 }
