@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <random>
@@ -182,27 +183,35 @@ void require_check_reports(const Site& site, const std::string& problem,
   CHECK_THAT(r.out, Catch::Contains(problem + ": ") && Catch::Contains(fragment));
 }
 
-// Runs the CLI with `args` in a child process without privileges (uid and
-// gid 65534 when the test runs as root, as is otherwise); its result comes
-// back through a file the parent opened.
-CommandResult run_cli_unprivileged(const std::vector<std::string>& args) {
-  TempDir capture;
-  const fs::path result_path = capture.path() / "result";
-  const int fd = ::open(result_path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  REQUIRE(fd >= 0);
-  const auto codes = a3s::test::run_in_children(1, [&](int) {
+// Runs `body` in a child process without privileges (uid and gid 65534
+// when the test runs as root, as is otherwise) and returns its exit code
+// (90: privileges not dropped, 99: an exception).
+int unprivileged(const std::function<int()>& body) {
+  return a3s::test::run_in_children(1, [&](int) {
     if (::geteuid() == 0 &&
         (::setgroups(0, nullptr) != 0 || ::setresgid(kNobody, kNobody, kNobody) != 0 ||
          ::setresuid(kNobody, kNobody, kNobody) != 0)) {
       return 90;
     }
+    return body();
+  })[0];
+}
+
+// Runs the CLI with `args` unprivileged(); its result comes back through a
+// file the parent opened.
+CommandResult run_cli_unprivileged(const std::vector<std::string>& args) {
+  TempDir capture;
+  const fs::path result_path = capture.path() / "result";
+  const int fd = ::open(result_path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  REQUIRE(fd >= 0);
+  const int code = unprivileged([&] {
     const auto r = run_cli(args);
     const std::string text =
         nlohmann::json{{"exit_code", r.exit_code}, {"out", r.out}, {"err", r.err}}.dump();
     return ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) ? 0 : 91;
   });
   ::close(fd);
-  REQUIRE(codes == std::vector<int>{0});
+  REQUIRE(code == 0);
   const auto j = nlohmann::json::parse(read_file(result_path));
   return {j.at("exit_code").get<int>(), j.at("out").get<std::string>(),
           j.at("err").get<std::string>()};
@@ -229,6 +238,21 @@ void require_read_only_home(const Site& site) {
   CHECK(check.out == "no problems found\n");
 
   const std::string refusal = "cannot change " + site.db_named() + ", which is read-only";
+  // The library, as an embedding process without the right to write.
+  const int library = unprivileged([&] {
+    auto store = open_store(site.home());
+    if (store->volumes().list().size() != 1) return 1;
+    if (!store->check().clean()) return 2;
+    try {
+      store->networks().remove("n1", /*force=*/true);
+      return 3;
+    } catch (const st::Error& e) {
+      const std::string message = e.what();
+      if (e.code() != st::ErrorCode::io || message.find(refusal) == std::string::npos) return 4;
+    }
+    return 0;
+  });
+  CHECK(library == 0);  // 1: no list, 2: check not clean, 3: a change ran, 4: its error
   for (const auto& change : {std::vector<std::string>{"network", "rm", "n1"},
                              {"volume", "create", "v2"},
                              {"snapshot", "rm", "s1"},
