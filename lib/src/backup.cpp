@@ -184,6 +184,7 @@ RestoreReport restore_database(Database& db, const fs::path& file) {
   if (fs::equivalent(file, db_path, ec)) {
     throw Error(ErrorCode::invalid_argument, what + ": that is the database itself");
   }
+  db.require_writable(what);  // before the copy and the backup are written
 
   // A copy of `file` at this engine's schema, in a directory of our own.
   ScratchDir scratch(db_path);

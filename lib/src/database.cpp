@@ -1,11 +1,16 @@
 #include "database.hpp"
 #include "log.hpp"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <random>
 #include <thread>
 
@@ -17,27 +22,72 @@ namespace {
 // The mapping is address space, not memory; pages come from the OS cache.
 constexpr std::int64_t kMmapBytes = std::int64_t{256} << 20;
 
-int open_flags(bool read_only) {
-  return read_only ? SQLite::OPEN_READONLY
-                   : SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX;
+// A file: URI for `path`, every byte but unreserved ones and '/'
+// percent-encoded (SQLite decodes them).
+std::string file_uri(const fs::path& path) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string uri = "file:";
+  for (const unsigned char c : path.string()) {
+    if (std::isalnum(c) != 0 || c == '/' || c == '-' || c == '.' || c == '_' || c == '~') {
+      uri += static_cast<char>(c);
+    } else {
+      uri += '%';
+      uri += kHex[c >> 4];
+      uri += kHex[c & 0xf];
+    }
+  }
+  return uri;
 }
 
 std::string context_for(const fs::path& path) { return "database '" + path.string() + "'"; }
 
-SQLite::Database open_database(const fs::path& path, const Options& options, bool read_only) {
+SQLite::Database open_database(const fs::path& path, const Options& options, Access access) {
+  const int timeout = static_cast<int>(options.busy_timeout.count());
   try {
-    return SQLite::Database(path.string(), open_flags(read_only),
-                            static_cast<int>(options.busy_timeout.count()));
+    switch (access) {
+      case Access::read_only:
+        return SQLite::Database(path.string(), SQLite::OPEN_READONLY, timeout);
+      case Access::immutable:
+        return SQLite::Database(file_uri(path) + "?immutable=1",
+                                SQLite::OPEN_READONLY | SQLite::OPEN_URI, timeout);
+      case Access::read_write:
+        break;
+    }
+    return SQLite::Database(path.string(),
+                            SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX,
+                            timeout);
   } catch (const SQLite::Exception& e) {
     throw detail::from_sqlite(e, context_for(path));
   }
 }
 
+// Why this process may not create files in the directory SQLite makes the
+// database's -wal and -shm in (beside the file a symlink leads to), ""
+// when it may or the directory is missing.
+std::string unwritable_directory(const fs::path& path) {
+  std::error_code ec;
+  const fs::path target = fs::weakly_canonical(path, ec);
+  const fs::path dir = (ec ? path : target).parent_path();
+  if (::faccessat(AT_FDCWD, dir.c_str(), W_OK, AT_EACCESS) != 0 && errno != ENOENT) {
+    return "its directory '" + dir.string() + "' is not writable (" + std::strerror(errno) +
+           "), and SQLite keeps the database's -wal and -shm files there";
+  }
+  return {};
+}
+
+// Why this process may not write the file, "" when it may or it is missing.
+std::string unwritable_file(const fs::path& path) {
+  if (::faccessat(AT_FDCWD, path.c_str(), W_OK, AT_EACCESS) != 0 && errno != ENOENT) {
+    return std::string("the file is not writable (") + std::strerror(errno) + ")";
+  }
+  return {};
+}
+
 }  // namespace
 
 // Every PRAGMA the engine relies on is set here, on every connection.
-Connection::Connection(const fs::path& path, const Options& options, bool read_only)
-    : db_(open_database(path, options, read_only)) {
+Connection::Connection(const fs::path& path, const Options& options, Access access)
+    : db_(open_database(path, options, access)) {
   try {
     db_.exec("PRAGMA foreign_keys = ON");
     // A row deleted by INSERT OR REPLACE fires the delete triggers that keep
@@ -55,6 +105,7 @@ Connection::Connection(const fs::path& path, const Options& options, bool read_o
 }
 
 void Connection::enable_wal() {
+  if (sqlite3_db_readonly(db_.getHandle(), "main") == 1) return;  // read as it is
   const std::string mode = db_.execAndGet("PRAGMA journal_mode = WAL").getString();
   if (mode != "wal") {
     throw Error(ErrorCode::io, "database '" + db_.getFilename() +
@@ -142,7 +193,34 @@ Database::Database(const Options& options)
   } catch (const fs::filesystem_error& e) {
     throw detail::from_filesystem(e, context_for(options_.db_path));
   }
-  release(std::make_unique<Connection>(options_.db_path, options_));
+  std::error_code ec;
+  const auto type = fs::status(options_.db_path, ec).type();
+  if (!ec && type != fs::file_type::not_found && type != fs::file_type::regular) {
+    // SQLite would only say "unable to open database file" (a directory)
+    // or "disk I/O error" (a FIFO).
+    throw Error(ErrorCode::io, context_for(options_.db_path) + " is not a regular file (it is " +
+                                   (type == fs::file_type::directory ? "a directory"
+                                                                     : "a FIFO, socket or device") +
+                                   "), so it cannot be the database");
+  }
+  const std::string directory = unwritable_directory(options_.db_path);
+  read_only_reason_ = directory.empty() ? unwritable_file(options_.db_path) : directory;
+  if (!read_only_reason_.empty()) {
+    if (!fs::exists(options_.db_path, ec)) {
+      throw Error(ErrorCode::io, context_for(options_.db_path) +
+                                     " does not exist and cannot be created: " + read_only_reason_);
+    }
+    const bool wal_present = fs::exists(options_.db_path.string() + "-wal", ec);
+    access_ = !directory.empty() && !wal_present ? Access::immutable : Access::read_only;
+  }
+  release(std::make_unique<Connection>(options_.db_path, options_, access_));
+}
+
+void Database::require_writable(std::string_view context) const {
+  if (!read_only()) return;
+  throw Error(ErrorCode::io, std::string(context) + ": cannot change " +
+                                 context_for(options_.db_path) +
+                                 ", which is read-only: " + read_only_reason_);
 }
 
 Database::~Database() {
@@ -167,7 +245,7 @@ Database::PooledConnection Database::acquire() {
       return PooledConnection(*this, std::unique_ptr<Connection>(conn));
     }
   }
-  return PooledConnection(*this, std::make_unique<Connection>(options_.db_path, options_));
+  return PooledConnection(*this, std::make_unique<Connection>(options_.db_path, options_, access_));
 }
 
 void Database::release(std::unique_ptr<Connection> conn) {

@@ -20,13 +20,23 @@
 
 namespace a3s::store {
 
+// How a connection opens the database file.
+enum class Access {
+  read_write,  // created if missing
+  read_only,   // SQLITE_OPEN_READONLY: a WAL database needs its -shm
+  // Read-only and immutable=1: no locks, no -shm; only for a file no
+  // process is writing (see Database::Database).
+  immutable,
+};
+
 // One SQLite connection with its prepared-statement cache. Used by one
 // thread at a time (the pool hands it out).
 class Connection {
  public:
-  // Opens `path` (creating it unless `read_only`) and applies the
-  // per-connection PRAGMAs of `options`. Does not change the journal mode.
-  Connection(const std::filesystem::path& path, const Options& options, bool read_only = false);
+  // Opens `path` with `access` and applies the per-connection PRAGMAs of
+  // `options`. Does not change the journal mode.
+  Connection(const std::filesystem::path& path, const Options& options,
+             Access access = Access::read_write);
 
   // A statement prepared once per connection, reset and with its bindings
   // cleared; reset again when the returned lease goes away.
@@ -94,6 +104,15 @@ class Database {
   // Opens options.db_path (home and db_path must be resolved), creating the
   // file and its directory if missing. Leaves the schema alone: callers run
   // detail::open_schema or detail::migrate next. Throws corrupt, io.
+  //
+  // When this process may not write the file, or may not create files in
+  // its directory (SQLite keeps the -wal and -shm there), the database is
+  // opened read-only: reads work and every write throws io naming the file
+  // (require_writable). SQLite reads a WAL database only through its -shm;
+  // when none can be made in the directory and there is no -wal (no writer
+  // is at work, nothing to recover) the file is read as immutable, without
+  // locks or -shm. A missing file that cannot be created, or a path that
+  // is not a regular file (a directory, a FIFO), is io naming it.
   explicit Database(const Options& options);
   // Closes the idle connections; no operation may be running.
   ~Database();
@@ -101,6 +120,13 @@ class Database {
   Database& operator=(const Database&) = delete;
 
   const Options& options() const { return options_; }
+
+  // Whether the database was opened read-only (see the constructor).
+  bool read_only() const { return access_ != Access::read_write; }
+
+  // Throws Error(io) naming the database, why it is read-only and
+  // `context` (what needed to write) when it was opened read-only.
+  void require_writable(std::string_view context) const;
 
   // Runs `body(Connection&)` on a pooled connection outside any transaction
   // (for PRAGMAs that cannot run inside one) and returns its result.
@@ -137,6 +163,7 @@ class Database {
   // safe to run again. Errors thrown by `body` roll back and propagate.
   template <class Body>
   auto write(std::string_view context, Body&& body) {
+    require_writable(context);
     return retrying_busy(context, [&](Connection& conn) {
       Transaction txn(conn, /*immediate=*/true);
       auto result = body(conn);
@@ -149,7 +176,8 @@ class Database {
   // processes' locks like write() does: the switch needs the database to
   // itself, and SQLite may report busy for it without waiting out the busy
   // timeout. Throws Error(busy) naming the database when the retries run
-  // out, Error(io) when SQLite refuses WAL.
+  // out, Error(io) when SQLite refuses WAL. On a read-only database it
+  // writes nothing: whatever journal mode the file has is read as it is.
   void enable_wal();
 
  private:
@@ -199,6 +227,10 @@ class Database {
   std::size_t home_slot() const;
 
   Options options_;
+  // Why the database is read-only ("" when it is not): the file or its
+  // directory, and the system's reason.
+  std::string read_only_reason_;
+  Access access_ = Access::read_write;
   // Idle connections, one per slot (nullptr when empty): at most
   // Options::max_idle_connections stay open between operations.
   std::size_t idle_count_;

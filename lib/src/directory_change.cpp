@@ -54,6 +54,7 @@ DirectoryChange::DirectoryChange(Database& db, const fs::path& home, CatalogKind
                     (home / "box.db").string() + "'), so it may not change files under '" +
                     home.string() + "'; open the home's database to change them");
   }
+  db.require_writable(object_);  // before anything is made under the home
   naming_object([&] { catalog_ = CatalogDir::open(home, kind, /*create=*/true); });
 }
 

@@ -234,7 +234,7 @@ void check_applied(const std::vector<AppliedMigration>& applied, const Migration
 }
 
 void copy_database(const Options& options, const fs::path& path) {
-  Connection reader(options.db_path, options, /*read_only=*/true);
+  Connection reader(options.db_path, options, Access::read_only);
   SQLite::Statement vacuum(reader.db(), "VACUUM INTO ?");
   vacuum.bind(1, path.string());
   vacuum.exec();

@@ -28,7 +28,7 @@ MigrationStatus read_status(const Options& options) {
   status.exists = fs::exists(options.db_path);
   if (status.exists) {
     try {
-      Connection conn(options.db_path, options, /*read_only=*/true);
+      Connection conn(options.db_path, options, Access::read_only);
       status.current = detail::user_version(conn.db());
       status.applied = detail::applied_migrations(conn.db());
     } catch (const SQLite::Exception& e) {
@@ -106,7 +106,7 @@ void Migrator::verify() const {
     throw Error(ErrorCode::not_found, db_name(options_) + " does not exist");
   }
   try {
-    Connection conn(options_.db_path, options_, /*read_only=*/true);
+    Connection conn(options_.db_path, options_, Access::read_only);
     const int current = detail::user_version(conn.db());
     const int latest = latest_version();
     detail::check_not_too_new(current, embedded(), db_name(options_));

@@ -20,7 +20,9 @@ Store::~Store() = default;
 std::unique_ptr<Store> Store::open(Options options) {
   std::unique_ptr<Store> store(new Store(resolve(std::move(options))));
   detail::open_schema(*store->db_, detail::embedded_migrations());
-  detail::sweep_home(*store->db_, store->options_.home);
+  // Sweeping moves and deletes files: a read-only store leaves the home as
+  // it found it.
+  if (!store->db_->read_only()) detail::sweep_home(*store->db_, store->options_.home);
   return store;
 }
 

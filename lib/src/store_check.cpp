@@ -80,10 +80,14 @@ struct Check {
   }
 };
 
+std::string database_object(const Database& db) {
+  return "database " + in_quotes(db.options().db_path.string());
+}
+
 // PRAGMA integrity_check and foreign_key_check, read in one snapshot.
 void check_database(Database& db, Check& check) {
-  const std::string object = "database " + in_quotes(db.options().db_path.string());
-  db.read("check", [&](Connection& conn) {
+  const std::string object = database_object(db);
+  db.read(object, [&](Connection& conn) {
     SQLite::Statement integrity(conn.db(), "PRAGMA integrity_check");
     while (integrity.executeStep()) {
       const std::string line = integrity.getColumn(0).getString();
@@ -222,10 +226,27 @@ void check_catalog(Connection& conn, const fs::path& home, CatalogKind kind, boo
 
 // Our staging entries whose process is gone: the open's sweep could not
 // remove them.
-void check_staging(const fs::path& home, CatalogKind kind, bool repair, Check& check) {
+// A staging directory that is a symlink (or not a directory) is reported,
+// never followed; one this process may not read is skipped with a warning
+// on a read-only database (whose user need not own the home), else throws.
+void check_staging(const fs::path& home, CatalogKind kind, bool repair, bool read_only,
+                   Check& check) {
   auto catalog = CatalogDir::open(home, kind, /*create=*/false);
   if (!catalog) return;
-  for (const auto& entry : catalog->staging_entries()) {
+  std::vector<StagingEntry> entries;
+  try {
+    entries = catalog->staging_entries();
+  } catch (const Error& e) {
+    if (catalog->entry_type(".staging") == EntryType::other) {
+      const std::string path = (catalog->path() / ".staging").string();
+      check.add("unexpected_entry", "'" + path + "'", e.what());
+      return;
+    }
+    if (!read_only) throw;
+    detail::log().warn("check: {} (its entries are not checked)", e.what());
+    return;
+  }
+  for (const auto& entry : entries) {
     if (entry.owner_alive) continue;
     const std::string path = catalog->staging_path(entry.name).string();
     const std::size_t finding = check.add("staging_leftover", "'" + path + "'",
@@ -296,12 +317,8 @@ void repair_files(const fs::path& home,
   }
 }
 
-}  // namespace
-
-CheckReport check_home(Database& db, bool repair) {
-  Check check;
-  check_database(db, check);
-
+// The totals and the catalogs against the rows, and with `repair` the fixes.
+void check_rows_and_files(Database& db, bool repair, Check& check) {
   const fs::path& home = db.options().home;
   const bool files = changes_home_files(db.options());
   if (!files) {
@@ -321,7 +338,10 @@ CheckReport check_home(Database& db, bool repair) {
   }
 
   const std::size_t database_findings = check.report.findings.size();
-  db.write("check", [&](Connection& conn) {
+  // The write lock keeps a change in progress from being taken for a
+  // problem; a read-only database cannot take it, and is compared in one
+  // read snapshot instead.
+  const auto compare = [&](Connection& conn) {
     // The body may run again (busy): start from what the database check found.
     check.report.findings.resize(database_findings);
     check.orphans.clear();
@@ -334,7 +354,7 @@ CheckReport check_home(Database& db, bool repair) {
     if (files) {
       for (const CatalogKind kind : kAllCatalogs) {
         check_catalog(conn, home, kind, repair, check);
-        check_staging(home, kind, repair, check);
+        check_staging(home, kind, repair, db.read_only(), check);
       }
     }
     if (repair) {
@@ -351,8 +371,34 @@ CheckReport check_home(Database& db, bool repair) {
       }
     }
     return 0;
-  });
+  };
+  if (db.read_only()) {
+    db.read(database_object(db), compare);
+  } else {
+    db.write(database_object(db), compare);
+  }
   if (repair && files) repair_files(home, changes, check);
+}
+
+}  // namespace
+
+CheckReport check_home(Database& db, bool repair) {
+  if (repair) db.require_writable("check --repair");
+  Check check;
+  std::optional<std::size_t> database_findings;  // set once the comparison starts
+  try {
+    check_database(db, check);
+    database_findings = check.report.findings.size();
+    check_rows_and_files(db, repair, check);
+  } catch (const Error& e) {
+    if (e.code() != ErrorCode::corrupt) throw;
+    // A page too damaged to read stops the check where it met it: that is
+    // a finding about the database, not a failure of the check. What the
+    // rolled-back comparison found is dropped: it read part of the rows.
+    if (database_findings) check.report.findings.resize(*database_findings);
+    check.add("integrity", database_object(db),
+              std::string(e.what()) + " (the check stopped there)");
+  }
   return std::move(check.report);
 }
 

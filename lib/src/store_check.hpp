@@ -13,7 +13,8 @@ namespace a3s::store::detail {
 
 // Checks `db` and, when it is the home's own database (changes_home_files),
 // the home's catalogs against its rows. The catalogs are compared under the
-// write lock, so no change in progress is taken for a problem.
+// write lock, so no change in progress is taken for a problem (on a
+// read-only database, which cannot take it, in one read snapshot).
 //
 // With `repair`, fixes what SPEC §4 allows, each fix recorded in its
 // finding: the totals are recomputed; a snapshot or image row whose
@@ -24,7 +25,8 @@ namespace a3s::store::detail {
 // reported and never deleted (it is user data); a damaged database or a
 // broken foreign key is reported only.
 //
-// Throws Error (busy, io, corrupt) when the check itself cannot run.
+// Throws Error (busy, io, corrupt) when the check itself cannot run, and
+// io before anything is done when `repair` is asked of a read-only database.
 CheckReport check_home(Database& db, bool repair);
 
 }  // namespace a3s::store::detail
