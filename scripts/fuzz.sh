@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets of tests/fuzz with clang, ASan and UBSan
-# (build dir $FUZZ_BUILD_DIR, default build-fuzz), runs each for the given
-# seconds (default 60; the three at once), then replays the committed
-# regression inputs. Seeds: the fixtures' legacy home (seeds.py), the
+# Builds the libFuzzer targets of tests/fuzz with clang, ASan and UBSan (in
+# scripts/sanitize.sh's build dir $ASAN_BUILD_DIR, default build-asan), runs
+# each for the given seconds (default 60; the three at once), then replays
+# the committed regression inputs. Seeds: the fixtures' legacy home (seeds.py), the
 # regression inputs and what earlier runs found (<build>/fuzz-corpus).
 # Prints one line per target and per replay, and writes them to
 # <build>/fuzz-results.txt for count_tests.py. A crash's input is left in
@@ -12,32 +12,16 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
-BUILD=${FUZZ_BUILD_DIR:-build-fuzz}
+BUILD=${ASAN_BUILD_DIR:-build-asan}
 FIXTURES=${A3S_FIXTURES:-$(pwd)/../shared/fixtures}
 targets=(records legacy c_api)
 
-packages=(clang libclang-rt-14-dev python3 meson ninja-build pkg-config cmake
-          libsqlite3-dev libsqlitecpp-dev nlohmann-json3-dev libspdlog-dev libcli11-dev)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  echo "installing: ${missing[*]}"
-  SUDO=""
-  [ "$(id -u)" -eq 0 ] || SUDO=sudo
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
-    "${missing[@]}" >/dev/null || exit 1
-fi
+bash scripts/setup.sh --packages-only || exit 1
 
 results="$BUILD/fuzz-results.txt"
 report() { echo "$1"; echo "$1" >>"$results"; }
 
-if [ ! -f "$BUILD/build.ninja" ]; then
-  CC=clang CXX=clang++ meson setup "$BUILD" -Dfuzzing=true -Dtests=false \
-    -Db_sanitize=address,undefined -Db_lundef=false >/dev/null || exit 1
-fi
+ASAN_BUILD_DIR=$BUILD bash scripts/sanitize.sh configure || exit 1
 rm -f "$results"
 build_targets=()
 for t in "${targets[@]}"; do build_targets+=("tests/fuzz/${t}_fuzz"); done
