@@ -8,7 +8,8 @@
 // every input meets the same store and a saved crash replays as it ran.
 // The contract checked (a3s_store.h): every status is one of a3s_status and
 // never A3S_INTERNAL; a failure leaves a message and `*out_json` NULL; a
-// success leaves "" and a record the records' decoders accept.
+// success leaves "" and a record the records' decoders accept; a network
+// or snapshot read back is the record stored.
 #include <string>
 
 #include "a3s/store/error.hpp"
@@ -75,8 +76,10 @@ void network(const char* json) {
   if (!ok(a3s_network_create(store(), json), "a3s_network_create")) return;
   const NetworkConfig created = network_from_json_text(json);
   char* out = nullptr;
-  ok_out(a3s_network_get(store(), created.name.c_str(), &out), out, "a3s_network_get",
-         network_from_json_text);
+  if (ok_out(a3s_network_get(store(), created.name.c_str(), &out), out, "a3s_network_get",
+             network_from_json_text) != created) {
+    fail("a3s_network_get: network '" + created.name + "' is not the record created");
+  }
   ok(a3s_network_update(store(), json), "a3s_network_update");
   out = nullptr;
   ok_out(a3s_network_connect(store(), created.name.c_str(), "box-1", "box", "[]", &out), out,
@@ -131,6 +134,11 @@ void snapshot(const char* json) {
   const auto saved = ok_out(a3s_snapshot_save(store(), json, no_rootfs.c_str(), &out), out,
                             "a3s_snapshot_save", snapshot_from_json_text);
   if (!saved) return;
+  out = nullptr;
+  if (ok_out(a3s_snapshot_get(store(), saved->id.c_str(), &out), out, "a3s_snapshot_get",
+             snapshot_from_json_text) != saved) {
+    fail("a3s_snapshot_get: snapshot '" + saved->id + "' is not the record saved");
+  }
   int existed = 0;
   if (!ok(a3s_snapshot_delete(store(), saved->id.c_str(), &existed), "a3s_snapshot_delete") ||
       existed != 1) {
