@@ -3,8 +3,9 @@
 # clang's AddressSanitizer and UndefinedBehaviorSanitizer (build dir
 # $ASAN_BUILD_DIR, default build-asan, which the fuzz targets share), `tsan`
 # the tests that start threads or processes under gcc's ThreadSanitizer
-# ($TSAN_BUILD_DIR, default build-tsan); no argument runs both. `configure`
-# only sets up build-asan (for scripts/fuzz.sh). Packages: scripts/setup.sh.
+# ($TSAN_BUILD_DIR, default build-tsan); no argument runs both. After asan
+# or tsan, test names run just those. `configure` only sets up build-asan
+# (for scripts/fuzz.sh). Packages: scripts/setup.sh.
 #
 # Not run under ASan: bench_quick (a measurement, and the normal suite runs
 # it), rust_crate and c_api_package: they load the instrumented shared
@@ -42,10 +43,12 @@ configure_tsan() {
     -Db_lundef=false >/dev/null
 }
 
-# build DIR TARGET...: quiet unless it fails.
+# build DIR TARGET...: quiet unless it fails. SANITIZE_BUILD=0 skips it
+# (runs what is built already).
 build() {
   local dir=$1
   shift
+  [ "${SANITIZE_BUILD:-1}" = 0 ] && return 0
   if ! ninja -C "$dir" "$@" >"$dir/ninja.log" 2>&1; then
     grep -E -B2 -A12 'error|FAILED' "$dir/ninja.log" | head -n 60
     echo "build failed (full log: $dir/ninja.log)" >&2
@@ -77,29 +80,43 @@ run() {
   return $status
 }
 
+# The binaries of the Catch2 and C tests named, and the CLI they may run.
+targets_of() {
+  echo tools/a3s-store/a3s-store
+  for t in "$@"; do echo "tests/${t}_test"; done
+}
+
+# asan [TEST...]: the tests named (built alone), else all but the skipped.
 asan() {
   configure_asan || return 1
-  local tests=()
-  while read -r name; do
-    [[ " ${asan_skipped[*]} " == *" $name "* ]] || tests+=("$name")
-  done < <(meson test -C "$ASAN_BUILD" --list --no-rebuild 2>/dev/null | sed 's/^.* \/ //')
-  build "$ASAN_BUILD" || return 1
+  local tests=("$@")
+  if ((${#tests[@]})); then
+    build "$ASAN_BUILD" $(targets_of "${tests[@]}") || return 1
+  else
+    while read -r name; do
+      [[ " ${asan_skipped[*]} " == *" $name "* ]] || tests+=("$name")
+    done < <(meson test -C "$ASAN_BUILD" --list --no-rebuild 2>/dev/null | sed 's/^.* \/ //')
+    build "$ASAN_BUILD" || return 1
+  fi
   run "$ASAN_BUILD" "${tests[@]}"
 }
 
+# tsan [TEST...]: the tests named, else tsan_tests.
 tsan() {
   configure_tsan || return 1
-  local targets=(tools/a3s-store/a3s-store)
-  for t in "${tsan_tests[@]}"; do targets+=("tests/${t}_test"); done
-  build "$TSAN_BUILD" "${targets[@]}" || return 1
-  run "$TSAN_BUILD" "${tsan_tests[@]}"
+  local tests=("$@")
+  ((${#tests[@]})) || tests=("${tsan_tests[@]}")
+  build "$TSAN_BUILD" $(targets_of "${tests[@]}") || return 1
+  run "$TSAN_BUILD" "${tests[@]}"
 }
 
 bash scripts/setup.sh --packages-only || exit 1
-case "${1:-all}" in
+command=${1:-all}
+(($#)) && shift
+case "$command" in
   configure) configure_asan ;;
-  asan) asan ;;
-  tsan) tsan ;;
+  asan) asan "$@" ;;
+  tsan) tsan "$@" ;;
   all)
     asan
     a=$?
@@ -107,7 +124,7 @@ case "${1:-all}" in
     exit $((a | $?))
     ;;
   *)
-    echo "usage: $0 [asan|tsan|configure]" >&2
+    echo "usage: $0 [asan [TEST...] | tsan [TEST...] | configure]" >&2
     exit 2
     ;;
 esac
