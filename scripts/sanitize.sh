@@ -18,7 +18,8 @@
 #
 # A sanitizer's report in any process (the CLI the tests start too) goes to
 # <build>/sanitizer-reports/, and any report there fails the run, whatever
-# the exit status the test saw.
+# the exit status the test saw (but LeakSanitizer's refusal to run under
+# strace, which one home_safety test uses).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ASAN_BUILD=${ASAN_BUILD_DIR:-build-asan}
@@ -72,13 +73,19 @@ run() {
   meson test -C "$dir" --no-rebuild --print-errorlogs --num-processes 2 --timeout-multiplier 4 \
     "$@"
   local status=$?
-  if compgen -G "$reports/report*" >/dev/null; then
-    for f in "$reports"/report*; do
-      echo "--- sanitizer report $f"
-      head -n 60 "$f"
-    done
+  local f
+  for f in "$reports"/report*; do
+    [ -e "$f" ] || continue
+    # LeakSanitizer cannot run in a traced process: home_safety runs the
+    # CLI under strace. Not a finding.
+    if grep -q 'LeakSanitizer does not work under ptrace' "$f" &&
+      ! grep -q -E 'ERROR: (Address|Leak|Thread)Sanitizer|runtime error' "$f"; then
+      continue
+    fi
+    echo "--- sanitizer report $f"
+    head -n 60 "$f"
     status=1
-  fi
+  done
   return $status
 }
 
