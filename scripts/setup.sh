@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Installs what the build needs (Debian 12 packages), configures build/ and
-# builds the ninja targets given as arguments (everything when none is).
-# Idempotent: installs only what is missing, reconfigures only when needed.
+# builds the ninja targets given as arguments (everything when none is);
+# with --packages-only, installs and stops there (scripts/sanitize.sh and
+# scripts/fuzz.sh). Idempotent: installs only what is missing, reconfigures
+# only when needed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(gcc g++ make meson ninja-build pkg-config cmake python3 sqlite3 libsqlite3-dev
           libsqlitecpp-dev nlohmann-json3-dev libspdlog-dev libcli11-dev catch2 strace
           librust-serde-dev librust-serde-derive-dev librust-serde-json-dev
-          librust-chrono-dev librust-async-trait-dev)
+          librust-chrono-dev librust-async-trait-dev
+          clang libclang-rt-14-dev)
 # The Rust crate builds offline from the crates above; any cargo will do
 # (rustup's, if the machine has one), else Debian's.
 command -v cargo >/dev/null || packages+=(cargo)
@@ -24,6 +27,8 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
     "${missing[@]}" >/dev/null
 fi
+
+[ "${1:-}" = --packages-only ] && exit 0
 
 BUILD_DIR=${BUILD_DIR:-build}
 if [ ! -f "$BUILD_DIR/build.ninja" ]; then

@@ -170,7 +170,11 @@ void read_map_file(int from_fd, const fs::path& from, const std::string& file,
     out.push_back(unreadable<Record>(path, u.reason));
     return;
   }
-  for (const auto& [key, value] : entries.items()) {
+  // Not a structured binding: the lambda below captures key and value,
+  // which clang before 16 cannot do with bindings.
+  for (const auto& item : entries.items()) {
+    const std::string& key = item.key();
+    const json& value = item.value();
     out.push_back(entry<Record>(noun + " '" + key + "'", [&] {
       if (!value.is_object()) {
         throw Unusable{"is " + std::string(value.type_name()) + ", not a " + noun + " object"};

@@ -271,7 +271,11 @@ std::uint64_t SnapshotStore::total_size() const {
 std::vector<std::string> SnapshotStore::prune(std::uint64_t max_count, std::uint64_t max_bytes) {
   detail::DirectoryChange change(db_, home_, detail::CatalogKind::snapshots, "snapshots");
   auto pruned = db_.write("snapshots", [&](Connection& conn) {
-    auto [count, bytes] = detail::catalog_totals(conn, "snapshots");
+    // Named fields, not a structured binding: the lambda below captures
+    // them, which clang before 16 cannot do with bindings.
+    detail::CatalogTotals totals = detail::catalog_totals(conn, "snapshots");
+    std::uint64_t& count = totals.records;
+    std::uint64_t& bytes = totals.bytes;
     auto over = [&] {
       return (max_count != 0 && count > max_count) || (max_bytes != 0 && bytes > max_bytes);
     };
