@@ -44,5 +44,10 @@ if (($# == 0)); then
   timed tsan bash scripts/sanitize.sh tsan || status=1
   timed fuzz bash scripts/fuzz.sh "${FUZZ_SECONDS:-45}" || status=1
 fi
+# The reliability figures (docs/RELIABILITY.md), as the tests printed them.
+echo "--- reliability figures"
+grep -hE '^(torture|power cut|io errors|disk full|hostile input|hostile files)[ (:]' \
+  "$BUILD_DIR/meson-logs/testlog.txt" 2>/dev/null
+cat "$ASAN_BUILD_DIR/fuzz-results.txt" 2>/dev/null
 python3 scripts/count_tests.py "${results[@]}" || status=1
 exit $status
