@@ -765,7 +765,7 @@ TEST_CASE("a Timestamp is made only of an instant in range", "[records][time]") 
   CHECK(store::Timestamp{59, 1'999'999'999} ==
         store::parse_rfc3339("1970-01-01T00:00:60.999999999Z", "t"));
   CHECK(store::Timestamp{-1, 1'000'000'000} == store::parse_rfc3339("1969-12-31T23:59:60Z", "t"));
-  for (const auto& [seconds, nanos] : std::vector<std::pair<std::int64_t, std::uint32_t>>{
+  for (const auto& time : std::vector<std::pair<std::int64_t, std::uint32_t>>{
            {-62167219201, 999'999'999},
            {253402300800, 0},
            {0, 1'000'000'000},  // a leap second after :00
@@ -773,8 +773,8 @@ TEST_CASE("a Timestamp is made only of an instant in range", "[records][time]") 
            {59, 2'000'000'000},
            {std::numeric_limits<std::int64_t>::min(), 0},
            {std::numeric_limits<std::int64_t>::max(), 0}}) {
-    INFO(seconds << " s " << nanos << " ns");
-    CHECK_THAT(refusal([&] { store::Timestamp(seconds, nanos); }), Contains("timestamp"));
+    INFO(time.first << " s " << time.second << " ns");
+    CHECK_THAT(refusal([&] { store::Timestamp(time.first, time.second); }), Contains("timestamp"));
   }
 }
 
