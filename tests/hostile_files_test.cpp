@@ -8,7 +8,6 @@
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
-#include <grp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -32,10 +31,12 @@
 namespace fs = std::filesystem;
 namespace st = a3s::store;
 using a3s::test::CommandResult;
+using a3s::test::kNobody;
 using a3s::test::open_store;
 using a3s::test::read_file;
 using a3s::test::run_cli;
 using a3s::test::TempDir;
+using a3s::test::unprivileged;
 using a3s::test::write_file;
 
 namespace {
@@ -48,7 +49,6 @@ struct CaseCount {
 CaseCount counted;
 
 const std::string kHex(64, 'd');
-constexpr uid_t kNobody = 65534;
 
 // A home with one record of each kind (network n1, volume v1, snapshot s1,
 // image app:1), beside a directory of someone else's files that no case
@@ -181,20 +181,6 @@ void require_check_reports(const Site& site, const std::string& problem,
   INFO(r.out << r.err);
   CHECK(r.exit_code == 1);
   CHECK_THAT(r.out, Catch::Contains(problem + ": ") && Catch::Contains(fragment));
-}
-
-// Runs `body` in a child process without privileges (uid and gid 65534
-// when the test runs as root, as is otherwise) and returns its exit code
-// (90: privileges not dropped, 99: an exception).
-int unprivileged(const std::function<int()>& body) {
-  return a3s::test::run_in_children(1, [&](int) {
-    if (::geteuid() == 0 &&
-        (::setgroups(0, nullptr) != 0 || ::setresgid(kNobody, kNobody, kNobody) != 0 ||
-         ::setresuid(kNobody, kNobody, kNobody) != 0)) {
-      return 90;
-    }
-    return body();
-  })[0];
 }
 
 // Runs the CLI with `args` unprivileged(); its result comes back through a

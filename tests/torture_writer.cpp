@@ -33,6 +33,7 @@
 
 #include "a3s/store/store.hpp"
 #include "a3s_store.h"
+#include "minimal_records.hpp"
 #include "torture_plan.hpp"
 
 namespace fs = std::filesystem;
@@ -137,15 +138,7 @@ class LibraryBackend : public Backend {
     store_->volumes().remove(name, force);
   }
   void snapshot_save(const std::string& id, const fs::path& rootfs) override {
-    st::SnapshotMetadata s;
-    s.id = id;
-    s.name = "name-" + id;
-    s.source_box_id = "box-1";
-    s.image = "docker.io/library/alpine:3.20";
-    s.vcpus = 1;
-    s.memory_mb = 256;
-    s.cmd = {"/bin/sh"};
-    store_->snapshots().save(s, rootfs);
+    store_->snapshots().save(a3s::test::minimal_snapshot(id), rootfs);
   }
   bool snapshot_delete(const std::string& id) override {
     return store_->snapshots().remove(id).has_value();

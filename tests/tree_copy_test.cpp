@@ -8,7 +8,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <sched.h>
 #include <signal.h>
 #include <spdlog/sinks/ringbuffer_sink.h>
@@ -34,14 +33,15 @@
 #include "tree_copy.hpp"
 
 using namespace a3s::store;
+using a3s::test::kNobody;
 using a3s::test::read_file;
 using a3s::test::TempDir;
+using a3s::test::unprivileged;
 using a3s::test::write_file;
 namespace fs = std::filesystem;
 
 namespace {
 
-constexpr uid_t kNobody = 65534;
 constexpr std::uint64_t kGiB = std::uint64_t{1} << 30;
 
 // An open directory for the *at() calls under test, closed at scope end.
@@ -119,21 +119,6 @@ void set_times(const fs::path& path, struct timespec atime, struct timespec mtim
 // Whether two times are equal to the nanosecond.
 bool same_time(const struct timespec& a, const struct timespec& b) {
   return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
-}
-
-// Runs `body` in a child process without privileges and returns its exit
-// code: as root the child first drops to uid and gid 65534 with no
-// supplementary groups (exit 90 if it cannot), otherwise it runs as is.
-// An exception is exit code 99.
-int unprivileged(const std::function<int()>& body) {
-  return a3s::test::run_in_children(1, [&](int) {
-    if (::geteuid() == 0 &&
-        (::setgroups(0, nullptr) != 0 || ::setresgid(kNobody, kNobody, kNobody) != 0 ||
-         ::setresuid(kNobody, kNobody, kNobody) != 0)) {
-      return 90;
-    }
-    return body();
-  })[0];
 }
 
 // Removes the tree `name` in the directory open as `dir_fd` through

@@ -12,6 +12,7 @@
 #include "a3s/store/error.hpp"
 #include "a3s/store/records.hpp"
 #include "a3s/store/store.hpp"
+#include "minimal_records.hpp"
 #include "test_support.hpp"
 
 namespace a3s::test {
@@ -64,26 +65,6 @@ namespace a3s::test {
 // A Store on `home`, opened with the default options.
 inline std::unique_ptr<store::Store> open_store(const std::filesystem::path& home) {
   return store::Store::open(options_for(home));
-}
-// The smallest valid records, for tests that need some and check nothing
-// about their fields: a volume created 2024-01-01, a snapshot of
-// box-1 running /bin/sh.
-inline store::VolumeConfig minimal_volume(const std::string& name) {
-  store::VolumeConfig v;
-  v.name = name;
-  v.created_at = "2024-01-01T00:00:00Z";
-  return v;
-}
-inline store::SnapshotMetadata minimal_snapshot(const std::string& id) {
-  store::SnapshotMetadata s;
-  s.id = id;
-  s.name = "name-" + id;
-  s.source_box_id = "box-1";
-  s.image = "docker.io/library/alpine:3.20";
-  s.vcpus = 1;
-  s.memory_mb = 256;
-  s.cmd = {"/bin/sh"};
-  return s;
 }
 
 inline std::unique_ptr<store::Store> open_store(const TempDir& home) {

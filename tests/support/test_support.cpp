@@ -1,6 +1,7 @@
 #include "test_support.hpp"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -193,6 +194,17 @@ std::vector<int> run_in_children(int count, const std::function<int(int)>& body)
     codes.push_back(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
   }
   return codes;
+}
+
+int unprivileged(const std::function<int()>& body) {
+  return run_in_children(1, [&](int) {
+    if (::geteuid() == 0 &&
+        (::setgroups(0, nullptr) != 0 || ::setresgid(kNobody, kNobody, kNobody) != 0 ||
+         ::setresuid(kNobody, kNobody, kNobody) != 0)) {
+      return 90;
+    }
+    return body();
+  })[0];
 }
 
 }  // namespace a3s::test

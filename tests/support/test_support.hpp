@@ -107,4 +107,13 @@ std::string run_sqlite3(const std::filesystem::path& db, const std::string& sql)
 // exception is exit code 99). Returns the exit codes in index order.
 std::vector<int> run_in_children(int count, const std::function<int(int)>& body);
 
+// The user and group an unprivileged child runs as ("nobody").
+inline constexpr unsigned kNobody = 65534;
+
+// Runs `body` in a child process without privileges and returns its exit
+// code: as root the child first drops to uid and gid kNobody with no
+// supplementary groups (exit 90 if it cannot), otherwise it runs as is.
+// An exception is exit code 99.
+int unprivileged(const std::function<int()>& body);
+
 }  // namespace a3s::test
