@@ -10,9 +10,10 @@ cd "$(dirname "$0")/.."
 packages=(gcc g++ make meson ninja-build pkg-config cmake python3 sqlite3 libsqlite3-dev
           libsqlitecpp-dev nlohmann-json3-dev libspdlog-dev libcli11-dev catch2 strace
           librust-serde-dev librust-serde-derive-dev librust-serde-json-dev
-          librust-chrono-dev librust-async-trait-dev
+          librust-chrono-dev librust-async-trait-dev librust-libc-dev
           clang libclang-rt-14-dev)
-# The Rust crate builds offline from the crates above; any cargo will do
+# The Rust crate and the bench's 2.4.0 baseline (tools/bench/json-file-2.4.0)
+# build offline from the crates above; any cargo will do
 # (rustup's, if the machine has one), else Debian's.
 command -v cargo >/dev/null || packages+=(cargo)
 missing=()
