@@ -2,11 +2,15 @@
 // interface, the catalog fixtures they all start from, and small helpers.
 //
 // Implementations (SPEC §1: the engine replaces the runtime's JSON files):
-//   a3s        — this engine through its public C++ API;
-//   json-file  — the runtime's current strategy: one JSON file per catalog,
-//                flock + read/parse whole file + write temp + fsync + rename;
-//   sqlite-raw — hand-written sqlite3 C API calls, statements prepared once,
-//                on the same schema and PRAGMAs: the floor for this design.
+//   a3s             — this engine through its public C++ API;
+//   json-file-2.4.0 — the 2.4.0 runtime's stores, rebuilt in Rust with their
+//                     I/O reproduced (json-file-2.4.0/, driven over a socket
+//                     by json_backend.cpp): one JSON file per catalog, reads
+//                     unlocked, mutations flock + read/parse whole file +
+//                     write temp + rename, never an fsync (durability "none");
+//   sqlite-raw      — hand-written sqlite3 C API calls, statements prepared
+//                     once, on the same schema and PRAGMAs: the floor for
+//                     this design.
 #pragma once
 
 #include <chrono>
@@ -34,9 +38,17 @@ using a3s::store::SnapshotMetadata;
 using a3s::store::StoredImage;
 using a3s::store::VolumeConfig;
 
-enum class Impl { a3s, json_file, sqlite_raw };
+enum class Impl { a3s, json_file_2_4_0, sqlite_raw };
 std::string_view impl_name(Impl impl);
 std::string_view durability_name(Durability d);
+// The durability a row of `impl` reports: "none" for json-file-2.4.0 (2.4.0
+// never fsyncs), else durability_name(d).
+std::string durability_of(Impl impl, Durability d);
+
+// The json-file-2.4.0 program the build made, or an empty path when it was
+// built without cargo; json_file_2_4_0_available() says whether it exists.
+fs::path json_file_2_4_0_binary();
+bool json_file_2_4_0_available();
 
 // One implementation of the operations measured. Each call is one complete,
 // atomic operation as the runtime would issue it.
@@ -50,6 +62,10 @@ class Backend {
                                           const std::string& box_name) = 0;
   virtual std::vector<NetworkConfig> network_list() = 0;
   virtual VolumeConfig volume_attach(const std::string& name, const std::string& box_id) = 0;
+  virtual VolumeConfig volume_get_or_create(const VolumeConfig& config) = 0;
+  virtual VolumeConfig volume_detach(const std::string& name, const std::string& box_id) = 0;
+  virtual NetworkEndpoint network_disconnect(const std::string& network,
+                                             const std::string& box_id) = 0;
   virtual std::vector<VolumeConfig> volume_list() = 0;
   virtual std::uint64_t snapshot_count() = 0;
   virtual std::uint64_t snapshot_total_size() = 0;
@@ -58,13 +74,27 @@ class Backend {
 
   // A backend for another thread over the same home: a3s shares its Store
   // (it is thread-safe, as the runtime uses it), sqlite-raw opens another
-  // connection, json-file is stateless.
+  // connection, json-file-2.4.0 opens another connection to the same server
+  // process (threads of one runtime process share its stores).
   virtual std::unique_ptr<Backend> for_another_thread() = 0;
+
+  // The nanoseconds the last call took as timed inside the implementation,
+  // when it runs elsewhere (json-file-2.4.0's server): the harness then
+  // takes this figure rather than its own clock, so the round trip to the
+  // other process is not charged to the operation. nullopt: time it here.
+  virtual std::optional<std::uint64_t> last_op_ns() const { return std::nullopt; }
 };
 
 // Opens `impl` on a populated home (see populate_home).
 std::unique_ptr<Backend> open_a3s(const fs::path& home, Durability durability);
 std::unique_ptr<Backend> open_json(const fs::path& home);
+// For a backend open_json returned (or one of its for_another_thread()s):
+// the server's process ID, and the round trip of a request that does
+// nothing, timed here (what last_op_ns() keeps out of the figures).
+int json_server_pid(const Backend& backend);
+std::uint64_t json_ping_ns(Backend& backend);
+// A note on that round trip: the median of a few hundred pings.
+std::string json_round_trip_note(Backend& backend);
 std::unique_ptr<Backend> open_raw(const fs::path& home, Durability durability);
 std::unique_ptr<Backend> open_backend(Impl impl, const fs::path& home, Durability durability);
 
@@ -83,9 +113,9 @@ struct CatalogSpec {
   // Adds the network `kSharedNetwork` (a /16, no endpoints) for the
   // multi-process connect test.
   bool shared_network = false;
-  // json-file only: the files exactly as a 2.4.0 home holds them, for
-  // measuring import: pretty-printed as serde_json::to_string_pretty writes
-  // them, and a small rootfs tree under each snapshot.
+  // json-file-2.4.0 only: also what else a 2.4.0 home holds, for measuring
+  // import: a small rootfs tree under each snapshot and each volume's
+  // directory. (The JSON files are always written as 2.4.0 writes them.)
   bool runtime_home = false;
 };
 
@@ -110,7 +140,9 @@ StoredImage make_image(std::size_t i, const fs::path& home);
 // box.db (schema by the engine's migrations) and the rows are then bulk
 // inserted with the sqlite3 API in one transaction; for sqlite-raw, the
 // schema/*.sql text is applied by hand and the rows inserted the same way;
-// for json-file, the runtime's legacy files are written.
+// for json-file-2.4.0, the runtime's files are written as 2.4.0 writes them
+// (serde_json::to_string_pretty), with a directory for every image's layout
+// (2.4.0 drops index entries whose layout is missing when it loads).
 void populate_home(Impl impl, const fs::path& home, const CatalogSpec& spec);
 
 // Applies every schema/NNNN_*.sql (read from the source tree) in version

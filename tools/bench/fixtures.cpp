@@ -27,7 +27,7 @@ namespace bench {
 namespace {
 
 using nlohmann::json;
-// The legacy files: records keep their fields in the runtime's order, as serde writes them.
+// The 2.4.0 files: records keep their fields in the runtime's order, as serde writes them.
 using nlohmann::ordered_json;
 namespace st = a3s::store;
 
@@ -164,16 +164,18 @@ void make_layouts(const fs::path& home, const CatalogSpec& spec) {
   }
 }
 
+// A home as 2.4.0 leaves it. serde_json::to_string_pretty indents by two
+// spaces and writes a record's fields in declaration order, as dump(2) of
+// the ordered codec does.
 void write_json_home(const fs::path& home, const CatalogSpec& spec) {
-  // serde_json::to_string_pretty indents by two spaces.
-  const int indent = spec.runtime_home ? 2 : -1;
+  constexpr int kPretty = 2;
   ordered_json networks = ordered_json::object();
   for (std::size_t i = 0; i < spec.networks; ++i) {
     const NetworkConfig n = make_network(i);
     networks[n.name] = st::to_json(n);
   }
   if (spec.shared_network) networks[kSharedNetwork] = st::to_json(make_shared_network());
-  write_text(home / "networks.json", ordered_json{{"networks", std::move(networks)}}.dump(indent));
+  write_text(home / "networks.json", ordered_json{{"networks", std::move(networks)}}.dump(kPretty));
 
   ordered_json volumes = ordered_json::object();
   for (std::size_t i = 0; i < spec.volumes; ++i) {
@@ -182,14 +184,19 @@ void write_json_home(const fs::path& home, const CatalogSpec& spec) {
     // 2.4.0 makes a volume's directory when it creates the volume.
     if (spec.runtime_home) fs::create_directories(v.mount_point);
   }
-  write_text(home / "volumes.json", ordered_json{{"volumes", std::move(volumes)}}.dump(indent));
+  write_text(home / "volumes.json", ordered_json{{"volumes", std::move(volumes)}}.dump(kPretty));
 
   fs::create_directories(home / "snapshots");
   for (std::size_t i = 0; i < spec.snapshots; ++i) {
     const SnapshotMetadata s = make_snapshot(i);
     const fs::path dir = home / "snapshots" / s.id;
     fs::create_directory(dir);
-    write_text(dir / "metadata.json", st::to_json(s).dump(indent));
+    // The fields 3.0.11 added are not 2.4.0's: its files never hold them.
+    ordered_json metadata = st::to_json(s);
+    for (const char* later : {"image_config", "health_check", "healthcheck_disabled"}) {
+      metadata.erase(later);
+    }
+    write_text(dir / "metadata.json", metadata.dump(kPretty));
     if (spec.runtime_home) {
       fs::create_directories(dir / "rootfs" / "etc");
       write_text(dir / "rootfs" / "etc" / "hostname", s.source_box_id + "\n");
@@ -199,9 +206,15 @@ void write_json_home(const fs::path& home, const CatalogSpec& spec) {
 
   fs::create_directories(home / "images");
   ordered_json images = ordered_json::array();
-  for (std::size_t i = 0; i < spec.images; ++i) images.push_back(st::to_json(make_image(i, home)));
+  for (std::size_t i = 0; i < spec.images; ++i) {
+    const StoredImage image = make_image(i, home);
+    // 2.4.0 loads only the entries whose layout directory exists; the ones
+    // without files (see make_layouts) get an empty one.
+    if (i >= spec.image_layouts) fs::create_directories(image.path);
+    images.push_back(st::to_json(image));
+  }
   write_text(home / "images" / "index.json",
-             ordered_json{{"images", std::move(images)}}.dump(indent));
+             ordered_json{{"images", std::move(images)}}.dump(kPretty));
 }
 
 }  // namespace
@@ -210,8 +223,8 @@ std::string_view impl_name(Impl impl) {
   switch (impl) {
     case Impl::a3s:
       return "a3s";
-    case Impl::json_file:
-      return "json-file";
+    case Impl::json_file_2_4_0:
+      return "json-file-2.4.0";
     case Impl::sqlite_raw:
       return "sqlite-raw";
   }
@@ -219,6 +232,10 @@ std::string_view impl_name(Impl impl) {
 }
 
 std::string_view durability_name(Durability d) { return d == Durability::full ? "full" : "normal"; }
+
+std::string durability_of(Impl impl, Durability d) {
+  return impl == Impl::json_file_2_4_0 ? "none" : std::string(durability_name(d));
+}
 
 std::string network_name(std::size_t i) { return padded("net-", i); }
 std::string volume_name(std::size_t i) { return padded("vol-", i); }
@@ -354,7 +371,7 @@ void populate_home(Impl impl, const fs::path& home, const CatalogSpec& spec) {
       insert_rows(db, home, spec);
       break;
     }
-    case Impl::json_file:
+    case Impl::json_file_2_4_0:
       write_json_home(home, spec);
       break;
   }

@@ -30,12 +30,18 @@ struct Result {
 };
 
 // Runs `op(index)` up to 3 untimed warm-up times (at most ~50 ms), then
-// measures it within `limits`.
-Result measure(const Limits& limits, const std::function<void(std::size_t)>& op);
+// measures it within `limits`. When `backend` (the one `op` calls) times its
+// operations itself (Backend::last_op_ns), each latency is its figure and
+// ns_per_op their mean; otherwise latencies are timed here and ns_per_op is
+// wall time / ops.
+Result measure(const Limits& limits, const std::function<void(std::size_t)>& op,
+               const Backend* backend = nullptr);
 
 // Runs `op(backend, rng)` on `threads` threads at once, each with its own
 // Backend::for_another_thread() of `base` and its own generator, within
-// `limits` each. ns_per_op is wall time / total ops.
+// `limits` each. ns_per_op is wall time / total ops (a throughput, so a
+// backend in another process is charged its round trips here); per-op
+// latencies are the backend's own figures when it has them.
 Result measure_threads(Backend& base, int threads, const Limits& limits,
                        const std::function<void(Backend&, Rng&)>& op);
 
@@ -46,20 +52,21 @@ struct Row {
   std::string op;
   std::string impl;
   std::size_t records = 0;
-  std::string durability;              // full | normal | fsync (json-file) | - (not applicable)
-  int threads = 1;                     // concurrent workers
+  std::string durability;  // full | normal | none (json-file-2.4.0) | - (not applicable)
+  int threads = 1;         // concurrent workers
   std::string concurrency = "thread";  // thread | process
   Result result;
   nlohmann::json extra = nlohmann::json::object();
   std::string note;  // e.g. an error; result is then meaningless
 };
 
-// Prints the aligned table (with a3s ratios vs json-file and sqlite-raw).
+// Prints the aligned table (with a3s ratios vs json-file-2.4.0 and sqlite-raw).
 void print_table(const std::vector<Row>& rows);
 nlohmann::json rows_to_json(const std::vector<Row>& rows);
 
 // Finds the row for (op, impl, records, durability, threads, concurrency),
-// or nullptr. json-file rows match any durability.
+// or nullptr. json-file-2.4.0 rows (durability "none") match any durability,
+// so a3s FULL and NORMAL are both compared with them.
 const Row* find_row(const std::vector<Row>& rows, const std::string& op, const std::string& impl,
                     std::size_t records, const std::string& durability, int threads = 1,
                     const std::string& concurrency = "thread");

@@ -1,5 +1,5 @@
-// bench [--quick] [--json FILE]: the engine (a3s) against the runtime's JSON
-// files (json-file) and hand-written SQLite (sqlite-raw), same operations,
+// bench [--quick] [--json FILE]: the engine (a3s) against the 2.4.0 runtime's
+// JSON files (json-file-2.4.0) and hand-written SQLite (sqlite-raw), same operations,
 // same machine, one run. See bench.hpp for what each implementation is.
 // bench --api-overhead: the C API against the C++ API (api_overhead.cpp).
 #include <spdlog/spdlog.h>
@@ -51,6 +51,7 @@ struct Config {
 
 bool wanted(const Config& c, const std::string& op) { return c.ops.empty() || c.ops.contains(op); }
 bool wanted_impl(const Config& c, Impl impl) {
+  if (impl == Impl::json_file_2_4_0 && !json_file_2_4_0_available()) return false;
   return c.impls.empty() || c.impls.contains(std::string(impl_name(impl)));
 }
 
@@ -66,8 +67,7 @@ Row make_row(const std::string& op, Impl impl, std::size_t records, const std::s
 // Every catalog operation on one populated home.
 void run_catalog_ops(const Config& cfg, Impl impl, Durability durability, std::size_t n,
                      std::vector<Row>& rows) {
-  const std::string dur =
-      impl == Impl::json_file ? "fsync" : std::string(durability_name(durability));
+  const std::string dur = durability_of(impl, durability);
   TempDir tmp(std::string(impl_name(impl)) + "-" + std::to_string(n));
   const fs::path home = tmp.path() / "home";
   CatalogSpec spec;
@@ -87,7 +87,7 @@ void run_catalog_ops(const Config& cfg, Impl impl, Durability durability, std::s
     if (!wanted(cfg, op)) return;
     Row row = make_row(op, impl, n, dur);
     try {
-      row.result = measure(limits, body);
+      row.result = measure(limits, body, &b);
     } catch (const std::exception& e) {
       row.note = std::string("error: ") + e.what();
     }
@@ -187,10 +187,12 @@ void check_agreement(std::size_t n, std::vector<std::string>& notes) {
   CatalogSpec spec;
   spec.networks = spec.volumes = spec.snapshots = spec.images = n;
   std::map<Impl, std::unique_ptr<Backend>> backends;
-  for (Impl impl : {Impl::a3s, Impl::json_file, Impl::sqlite_raw}) {
+  for (Impl impl : {Impl::a3s, Impl::json_file_2_4_0, Impl::sqlite_raw}) {
+    if (impl == Impl::json_file_2_4_0 && !json_file_2_4_0_available()) continue;
     const fs::path home = tmp.path() / std::string(impl_name(impl));
     populate_home(impl, home, spec);
     backends[impl] = open_backend(impl, home, Durability::full);
+    if (impl == Impl::json_file_2_4_0) notes.push_back(json_round_trip_note(*backends[impl]));
   }
   const auto expected = make_network(n / 3);
   bool agree = true;
@@ -217,7 +219,7 @@ void check_agreement(std::size_t n, std::vector<std::string>& notes) {
   }
   if (agree) {
     notes.push_back(
-        "agreement: a3s, json-file and sqlite-raw decode identical records from the same "
+        "agreement: a3s, json-file-2.4.0 and sqlite-raw decode identical records from the same "
         "fixtures (network.get, volume.list, image.get checked on " +
         std::to_string(n) + " records)");
   }
@@ -240,13 +242,13 @@ void print_targets(const Config& cfg, const std::vector<Row>& rows) {
   const auto verdict = [](bool ok) { return ok ? "met   " : "MISSED"; };
   const std::vector<std::string> durs = {"full", "normal"};
 
-  // 1. Mutations at 10,000 records, >= 100x faster than json-file.
-  std::cout << "1. at 10,000 records every mutation >= 100x faster than json-file:\n";
+  // 1. Mutations at 10,000 records, >= 100x faster than json-file-2.4.0.
+  std::cout << "1. at 10,000 records every mutation >= 100x faster than json-file-2.4.0:\n";
   for (const auto& op : kOps) {
     if (!kMutations.contains(op)) continue;
     for (const auto& d : durs) {
       const double a = ns(op, "a3s", 10000, d);
-      const double j = ns(op, "json-file", 10000, d);
+      const double j = ns(op, "json-file-2.4.0", 10000, d);
       if (a <= 0 || j <= 0) continue;
       std::cout << "   " << verdict(j / a >= 100) << " " << op << " (" << d
                 << "): " << fmt(j / a, "%.0f") << "x"
@@ -330,8 +332,8 @@ int run_bench(Config cfg, const std::string& json_path, const fs::path& self) {
 
   for (std::size_t n : cfg.sizes) {
     std::fprintf(stderr, "bench: %zu records\n", n);
-    if (wanted_impl(cfg, Impl::json_file)) {
-      run_catalog_ops(cfg, Impl::json_file, Durability::full, n, rows);
+    if (wanted_impl(cfg, Impl::json_file_2_4_0)) {
+      run_catalog_ops(cfg, Impl::json_file_2_4_0, Durability::full, n, rows);
     }
     for (Durability d : cfg.durabilities) {
       if (wanted_impl(cfg, Impl::sqlite_raw)) run_catalog_ops(cfg, Impl::sqlite_raw, d, n, rows);
@@ -339,9 +341,9 @@ int run_bench(Config cfg, const std::string& json_path, const fs::path& self) {
     }
     if (cfg.extras && (n == 1000 || n == 10000) && wanted(cfg, "network.connect")) {
       std::fprintf(stderr, "  4 processes connecting\n");
-      if (wanted_impl(cfg, Impl::json_file)) {
+      if (wanted_impl(cfg, Impl::json_file_2_4_0)) {
         rows.push_back(
-            run_multiprocess_connect(Impl::json_file, Durability::full, n, cfg.processes, 4));
+            run_multiprocess_connect(Impl::json_file_2_4_0, Durability::full, n, cfg.processes, 4));
       }
       for (Durability d : cfg.durabilities) {
         if (wanted_impl(cfg, Impl::a3s)) {
@@ -389,8 +391,9 @@ int run_bench(Config cfg, const std::string& json_path, const fs::path& self) {
       std::cout << "4 processes connect: " << r.impl << " " << r.records << " " << r.durability
                 << ": " << fmt(r.extra.value("ops_per_s", 0.0), "%.0f") << " ops/s, p99 "
                 << format_ns(r.result.p99_ns) << " ns, "
-                << (r.extra.value("verified", false) ? "no lost update, no shared IP"
-                                                     : "VERIFICATION FAILED")
+                << (r.extra.contains("finding")        ? r.extra["finding"].get<std::string>()
+                    : r.extra.value("verified", false) ? "no lost update, no shared IP"
+                                                       : "VERIFICATION FAILED")
                 << "\n";
     }
   }
@@ -398,9 +401,12 @@ int run_bench(Config cfg, const std::string& json_path, const fs::path& self) {
   print_targets(cfg, rows);
 
   const double elapsed = std::chrono::duration<double>(Clock::now() - started).count();
-  notes.push_back(
-      "json-file has no 'normal' mode (the runtime always fsyncs): its rows say "
-      "'fsync' and both a3s durabilities are compared with them");
+  notes.push_back(json_file_2_4_0_available()
+                      ? "json-file-2.4.0 never fsyncs (2.4.0 writes a temp file and renames "
+                        "it, nothing more): its rows say durability 'none' and both a3s "
+                        "durabilities are compared with them"
+                      : "json-file-2.4.0 skipped: the bench was built without cargo, so "
+                        "the baseline program does not exist");
   notes.push_back("limits: reads " + std::to_string(cfg.reads.max_ops) + " ops or " +
                   fmt(std::chrono::duration<double>(cfg.reads.max_time).count(), "%.1f") +
                   " s, writes " + std::to_string(cfg.writes.max_ops) + " ops or " +
@@ -467,7 +473,7 @@ int main(int argc, char** argv) {
       ->type_name("FILE");
   app.add_option("--sizes", sizes, "Catalog sizes (default 100 1000 10000 100000)");
   app.add_option("--ops", ops, "Only these operations (for profiling)");
-  app.add_option("--impl", impls, "Only these implementations: a3s json-file sqlite-raw");
+  app.add_option("--impl", impls, "Only these implementations: a3s json-file-2.4.0 sqlite-raw");
   app.add_option("--durability", cfg.durabilities, "Only these: full normal (for profiling)")
       ->transform(CLI::CheckedTransformer(std::map<std::string, Durability>{
           {"full", Durability::full}, {"normal", Durability::normal}}));
@@ -502,7 +508,7 @@ int main(int argc, char** argv) {
       spec.images = runtime_counts[3];
       spec.image_layouts = spec.images;
       spec.runtime_home = true;
-      populate_home(Impl::json_file, runtime_home_dir, spec);
+      populate_home(Impl::json_file_2_4_0, runtime_home_dir, spec);
       return 0;
     }
     if (!populate_dir.empty()) {

@@ -10,9 +10,10 @@
 namespace bench {
 
 // `processes` forked processes, each with its own backend, connect boxes to
-// one /16 network at once (a3s or json-file), each within `limits`. ns_per_op
-// is wall time / total ops; extra: ops_per_s, verified (every endpoint kept,
-// no IP shared).
+// one /16 network at once (a3s or json-file-2.4.0), each within `limits`.
+// ns_per_op is wall time / total ops; extra: ops_per_s, verified (every
+// endpoint kept, no IP shared) — for json-file-2.4.0 instead lost_updates,
+// shared_ips and a finding text, which never fail the run (they are 2.4.0's).
 Row run_multiprocess_connect(Impl impl, Durability durability, std::size_t records,
                              const Limits& limits, int processes);
 
@@ -22,11 +23,13 @@ std::vector<Row> run_cold_cli(const fs::path& cli, std::size_t records, int runs
                               std::vector<std::string>& notes);
 
 // Peak RSS of a fresh child process listing every network of a
-// `records`-network home, for each implementation.
+// `records`-network home, for each implementation (json-file-2.4.0: its
+// server process).
 std::vector<Row> run_memory(const fs::path& self, std::size_t records,
                             std::vector<std::string>& notes);
 
-// The child side of run_memory: prints "baseline_kb peak_kb list_ns count".
+// The child side of run_memory (a3s, sqlite-raw): prints "baseline_kb
+// peak_kb list_ns count".
 int memory_child(const fs::path& home, const std::string& impl);
 
 }  // namespace bench

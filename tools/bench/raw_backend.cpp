@@ -85,6 +85,22 @@ class RawBackend final : public Backend {
     });
   }
 
+  NetworkEndpoint network_disconnect(const std::string& network,
+                                     const std::string& box_id) override {
+    return write([&] {
+      ep_one_.bind_ref(1, network).bind_ref(2, box_id);
+      if (!ep_one_.step()) {
+        ep_one_.reset();
+        throw std::runtime_error("box not connected to the network");
+      }
+      NetworkEndpoint endpoint = decode_endpoint(ep_one_, network);
+      ep_one_.reset();
+      ep_delete_.bind_ref(1, network).bind_ref(2, box_id);
+      ep_delete_.run();
+      return endpoint;
+    });
+  }
+
   std::vector<NetworkConfig> network_list() override {
     return read([&] {
       std::vector<NetworkConfig> out;
@@ -107,6 +123,41 @@ class RawBackend final : public Backend {
         user_insert_.run();
         v.in_use_by.push_back(box_id);
       }
+      return v;
+    });
+  }
+
+  // An existing volume is returned as it is; a new one gets the directory
+  // <home>/volumes/<name> as its mount point, made before its row is
+  // committed (a failed commit leaves the directory, as the engine's
+  // recovery would clean up; the floor does not).
+  VolumeConfig volume_get_or_create(const VolumeConfig& config) override {
+    return write([&] {
+      vol_get_.bind_ref(1, config.name);
+      const bool exists = vol_get_.step();
+      vol_get_.reset();
+      if (exists) return load_volume(config.name);
+      VolumeConfig v = config;
+      v.mount_point = (home_ / "volumes" / v.name).string();
+      fs::create_directories(v.mount_point);
+      vol_insert_.bind_ref(1, v.name).bind_ref(2, v.driver).bind_ref(3, v.mount_point);
+      bind_json(vol_insert_, 4, st::to_json(v), "labels");
+      vol_insert_.bind_int(5, static_cast<std::int64_t>(v.size_limit)).bind_ref(6, v.created_at);
+      vol_insert_.run();
+      for (const auto& box : v.in_use_by) {
+        user_insert_.bind_ref(1, v.name).bind_ref(2, box);
+        user_insert_.run();
+      }
+      return v;
+    });
+  }
+
+  VolumeConfig volume_detach(const std::string& name, const std::string& box_id) override {
+    return write([&] {
+      VolumeConfig v = load_volume(name);
+      user_delete_.bind_ref(1, name).bind_ref(2, box_id);
+      user_delete_.run();
+      std::erase(v.in_use_by, box_id);
       return v;
     });
   }
@@ -314,6 +365,10 @@ class RawBackend final : public Backend {
                  "SELECT box_id, ip_address FROM network_endpoints WHERE network = ? "
                  "ORDER BY box_id"};
   Stmt ep_insert_{*db_, kInsertEndpoint};
+  Stmt ep_one_{*db_,
+               "SELECT box_id, box_name, ip_address, mac_address, aliases FROM network_endpoints "
+               "WHERE network = ? AND box_id = ?"};
+  Stmt ep_delete_{*db_, "DELETE FROM network_endpoints WHERE network = ? AND box_id = ?"};
   Stmt vol_get_{*db_,
                 "SELECT name, driver, mount_point, labels, size_limit, created_at FROM volumes "
                 "WHERE name = ?"};
@@ -321,6 +376,10 @@ class RawBackend final : public Backend {
   Stmt vol_all_{*db_,
                 "SELECT name, driver, mount_point, labels, size_limit, created_at FROM volumes "
                 "ORDER BY name"};
+  Stmt vol_insert_{*db_,
+                   "INSERT INTO volumes (name, driver, mount_point, labels, size_limit, "
+                   "created_at) VALUES (?, ?, ?, ?, ?, ?)"};
+  Stmt user_delete_{*db_, "DELETE FROM volume_users WHERE volume = ? AND box_id = ?"};
   Stmt users_all_{*db_, "SELECT volume, box_id FROM volume_users ORDER BY volume, position"};
   Stmt user_insert_{*db_,
                     "INSERT INTO volume_users (volume, box_id, position) VALUES (?1, ?2, "
