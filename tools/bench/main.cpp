@@ -181,6 +181,36 @@ void run_catalog_ops(const Config& cfg, Impl impl, Durability durability, std::s
   }
 }
 
+// What a box start and stop does to the catalogs of the agreement fixture
+// (volume get_or_create, attach, detach; network connect, disconnect) has
+// the same outcome in every implementation; returns what differs, or "".
+std::string box_start_stop_difference(Backend& b) {
+  VolumeConfig fresh;
+  fresh.name = "agree-vol";
+  fresh.created_at = "2024-01-01T00:00:00Z";
+  const VolumeConfig made = b.volume_get_or_create(fresh);
+  if (!made.mount_point.ends_with("/volumes/agree-vol") || !made.in_use_by.empty()) {
+    return "volume.get_or_create made " + made.mount_point;
+  }
+  if (b.volume_get_or_create(make_volume(0, "")).in_use_by != make_volume(0, "").in_use_by) {
+    return "volume.get_or_create changed an existing volume";
+  }
+  if (b.volume_attach("agree-vol", "agree-box").in_use_by !=
+          std::vector<std::string>{"agree-box"} ||
+      !b.volume_detach("agree-vol", "agree-box").in_use_by.empty()) {
+    return "volume.attach/detach";
+  }
+  const NetworkEndpoint e = b.network_connect(network_name(1), "agree-box", "web");
+  if (e.ip_address != "10.0.1.4" || e.mac_address != "02:42:0a:00:01:04") {
+    return "network.connect gave " + e.ip_address;  // .2 and .3 are taken, .1 the gateway
+  }
+  if (b.network_disconnect(network_name(1), "agree-box") != e ||
+      b.network_get(network_name(1)) != make_network(1)) {
+    return "network.disconnect";
+  }
+  return "";
+}
+
 // The three implementations return the same records for the same catalog.
 void check_agreement(std::size_t n, std::vector<std::string>& notes) {
   TempDir tmp("agree");
@@ -216,11 +246,16 @@ void check_agreement(std::size_t n, std::vector<std::string>& notes) {
       notes.push_back("WARNING: " + name + " image.get differs from the fixture");
       agree = false;
     }
+    // Last: it adds a volume.
+    if (const std::string diff = box_start_stop_difference(*b); !diff.empty()) {
+      notes.push_back("WARNING: " + name + " box start/stop differs: " + diff);
+      agree = false;
+    }
   }
   if (agree) {
     notes.push_back(
         "agreement: a3s, json-file-2.4.0 and sqlite-raw decode identical records from the same "
-        "fixtures (network.get, volume.list, image.get checked on " +
+        "fixtures (network.get, volume.list, image.get, a box start and stop checked on " +
         std::to_string(n) + " records)");
   }
 }
@@ -372,14 +407,14 @@ int run_bench(Config cfg, const std::string& json_path, const fs::path& self) {
     if (r.op != "memory.network_list") continue;
     if (!memory_header) {
       std::cout << "\nPeak memory of a child process listing every network\n";
-      std::printf("%-12s %8s %14s %14s %14s\n", "impl", "records", "peak RSS KiB", "after open KiB",
+      std::printf("%-16s %8s %14s %14s %14s\n", "impl", "records", "peak RSS KiB", "after open KiB",
                   "list ns");
       memory_header = true;
     }
     if (!r.note.empty()) {
-      std::printf("%-12s %8zu %s\n", r.impl.c_str(), r.records, r.note.c_str());
+      std::printf("%-16s %8zu %s\n", r.impl.c_str(), r.records, r.note.c_str());
     } else {
-      std::printf("%-12s %8zu %14ld %14ld %14s\n", r.impl.c_str(), r.records,
+      std::printf("%-16s %8zu %14ld %14ld %14s\n", r.impl.c_str(), r.records,
                   r.extra.value("peak_rss_kb", 0L), r.extra.value("baseline_rss_kb", 0L),
                   format_ns(r.result.ns_per_op).c_str());
     }
