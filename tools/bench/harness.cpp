@@ -275,6 +275,10 @@ nlohmann::json rows_to_json(const std::vector<Row>& rows) {
         {"p99_ns", r.note.empty() ? nlohmann::json(r.result.p99_ns) : nullptr},
         {"ops", r.result.ops}};
     if (r.concurrency != "thread") j["concurrency"] = r.concurrency;
+    // Where concurrency matters, `mode` names it as the rows do.
+    if (r.concurrency != "thread" || r.threads > 1) {
+      j["mode"] = r.concurrency == "process" ? "processes" : "threads";
+    }
     for (const auto& [k, v] : r.extra.items()) j[k] = v;
     if (!r.note.empty()) j["note"] = r.note;
     out.push_back(std::move(j));
