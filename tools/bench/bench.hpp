@@ -89,11 +89,10 @@ class Backend {
 std::unique_ptr<Backend> open_a3s(const fs::path& home, Durability durability);
 std::unique_ptr<Backend> open_json(const fs::path& home);
 // For a backend open_json returned (or one of its for_another_thread()s):
-// the server's process ID, and the round trip of a request that does
-// nothing, timed here (what last_op_ns() keeps out of the figures).
+// the server's process ID; and a note on the round trip of a request that
+// does nothing (what last_op_ns() keeps out of the figures), the median of
+// a few hundred timed here.
 int json_server_pid(const Backend& backend);
-std::uint64_t json_ping_ns(Backend& backend);
-// A note on that round trip: the median of a few hundred pings.
 std::string json_round_trip_note(Backend& backend);
 std::unique_ptr<Backend> open_raw(const fs::path& home, Durability durability);
 std::unique_ptr<Backend> open_backend(Impl impl, const fs::path& home, Durability durability);

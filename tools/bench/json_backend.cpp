@@ -304,12 +304,11 @@ int json_server_pid(const Backend& backend) {
   return dynamic_cast<const JsonBackend&>(backend).server_pid();
 }
 
-std::uint64_t json_ping_ns(Backend& backend) { return dynamic_cast<JsonBackend&>(backend).ping(); }
-
 std::string json_round_trip_note(Backend& backend) {
   constexpr int kPings = 201;
   std::vector<std::uint64_t> round_trips;
-  for (int i = 0; i < kPings; ++i) round_trips.push_back(json_ping_ns(backend));
+  auto& json_backend = dynamic_cast<JsonBackend&>(backend);
+  for (int i = 0; i < kPings; ++i) round_trips.push_back(json_backend.ping());
   std::sort(round_trips.begin(), round_trips.end());
   return "json-file-2.4.0 round trip: a request that does nothing (ping) takes " +
          std::to_string(round_trips[kPings / 2]) + " ns (median of " + std::to_string(kPings) +

@@ -43,9 +43,9 @@ void write_all(int fd, const void* data, std::size_t size) {
 
 // The body of one connecting process; never returns. For json-file-2.4.0
 // the process drives a `json-file-2.4.0 serve` of its own: each is one
-// runtime process holding its stores for its life (as the CRI server does),
-// so the figure is what the store costs between processes (the flock, the
-// whole-file rewrite), as for a3s, not what starting a process costs.
+// long-lived runtime process holding its stores, so the figure is what the
+// store costs between processes (the flock, the whole-file rewrite), as for
+// a3s, not what starting a process costs.
 // Latencies are the server's own figures; ns_per_op is wall time / ops.
 [[noreturn]] void connect_child(Impl impl, const fs::path& home, Durability durability, int index,
                                 const Limits& limits, int ready_fd, int go_fd,
