@@ -27,6 +27,16 @@ class A3sBackend final : public Backend {
   VolumeConfig volume_attach(const std::string& name, const std::string& box_id) override {
     return store_->volumes().attach(name, box_id);
   }
+  VolumeConfig volume_get_or_create(const VolumeConfig& config) override {
+    return store_->volumes().get_or_create(config);
+  }
+  VolumeConfig volume_detach(const std::string& name, const std::string& box_id) override {
+    return store_->volumes().detach(name, box_id);
+  }
+  NetworkEndpoint network_disconnect(const std::string& network,
+                                     const std::string& box_id) override {
+    return store_->networks().disconnect(network, box_id);
+  }
   std::vector<VolumeConfig> volume_list() override { return store_->volumes().list(); }
   std::uint64_t snapshot_count() override { return store_->snapshots().count(); }
   std::uint64_t snapshot_total_size() override { return store_->snapshots().total_size(); }

@@ -38,6 +38,13 @@ enum class Impl { a3s, json_file, sqlite_raw };
 std::string_view impl_name(Impl impl);
 std::string_view durability_name(Durability d);
 
+// How concurrent callers run: threads of this process, or processes of
+// their own.
+enum class Mode { threads, processes };
+inline std::string_view mode_name(Mode mode) {
+  return mode == Mode::threads ? "threads" : "processes";
+}
+
 // One implementation of the operations measured. Each call is one complete,
 // atomic operation as the runtime would issue it.
 class Backend {
@@ -50,6 +57,10 @@ class Backend {
                                           const std::string& box_name) = 0;
   virtual std::vector<NetworkConfig> network_list() = 0;
   virtual VolumeConfig volume_attach(const std::string& name, const std::string& box_id) = 0;
+  virtual VolumeConfig volume_get_or_create(const VolumeConfig& config) = 0;
+  virtual VolumeConfig volume_detach(const std::string& name, const std::string& box_id) = 0;
+  virtual NetworkEndpoint network_disconnect(const std::string& network,
+                                             const std::string& box_id) = 0;
   virtual std::vector<VolumeConfig> volume_list() = 0;
   virtual std::uint64_t snapshot_count() = 0;
   virtual std::uint64_t snapshot_total_size() = 0;
@@ -67,6 +78,10 @@ std::unique_ptr<Backend> open_a3s(const fs::path& home, Durability durability);
 std::unique_ptr<Backend> open_json(const fs::path& home);
 std::unique_ptr<Backend> open_raw(const fs::path& home, Durability durability);
 std::unique_ptr<Backend> open_backend(Impl impl, const fs::path& home, Durability durability);
+
+// The 2.4.0 baseline program (`serve` and `run` modes); an empty path when it
+// was not built.
+fs::path json_file_2_4_0_binary();
 
 // ---- fixtures -------------------------------------------------------------
 

@@ -128,6 +128,10 @@ std::vector<R> values_of(std::map<std::string, R> records) {
   return out;
 }
 
+[[noreturn]] void not_supported() {
+  throw std::runtime_error("not supported by the json-file rebuild");
+}
+
 class JsonBackend final : public Backend {
  public:
   explicit JsonBackend(fs::path home) : home_(std::move(home)) {}
@@ -188,6 +192,14 @@ class JsonBackend final : public Backend {
       save_volumes(volumes);
     }
     return found->second;
+  }
+
+  // The box-start workload's operations are the 2.4.0 baseline's; this
+  // rebuild does not have them.
+  VolumeConfig volume_get_or_create(const VolumeConfig&) override { not_supported(); }
+  VolumeConfig volume_detach(const std::string&, const std::string&) override { not_supported(); }
+  NetworkEndpoint network_disconnect(const std::string&, const std::string&) override {
+    not_supported();
   }
 
   std::vector<VolumeConfig> volume_list() override {
@@ -313,6 +325,8 @@ class JsonBackend final : public Backend {
 };
 
 }  // namespace
+
+fs::path json_file_2_4_0_binary() { return {}; }
 
 std::unique_ptr<Backend> open_json(const fs::path& home) {
   return std::make_unique<JsonBackend>(home);

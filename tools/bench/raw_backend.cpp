@@ -111,6 +111,58 @@ class RawBackend final : public Backend {
     });
   }
 
+  // As the engine and 2.4.0 do: the volume's directory is
+  // <home>/volumes/<name> (made if missing, kept if there), whatever
+  // config.mount_point says, and an existing volume is returned unchanged.
+  VolumeConfig volume_get_or_create(const VolumeConfig& config) override {
+    return write([&] {
+      if (auto existing = find_volume(config.name)) return *existing;
+      VolumeConfig v = config;
+      const fs::path dir = home_ / "volumes" / v.name;
+      std::error_code ec;
+      fs::create_directories(dir, ec);
+      if (ec) throw std::runtime_error("cannot create " + dir.string() + ": " + ec.message());
+      v.mount_point = dir.string();
+      const nlohmann::json encoded = st::to_json(v);
+      vol_insert_.bind_ref(1, v.name).bind_ref(2, v.driver).bind_ref(3, v.mount_point);
+      bind_json(vol_insert_, 4, encoded, "labels");
+      vol_insert_.bind_int(5, static_cast<std::int64_t>(v.size_limit)).bind_ref(6, v.created_at);
+      vol_insert_.run();
+      for (const auto& box_id : v.in_use_by) {
+        user_insert_.bind_ref(1, v.name).bind_ref(2, box_id);
+        user_insert_.run();
+      }
+      return v;
+    });
+  }
+
+  VolumeConfig volume_detach(const std::string& name, const std::string& box_id) override {
+    return write([&] {
+      VolumeConfig v = load_volume(name);
+      user_delete_.bind_ref(1, name).bind_ref(2, box_id);
+      user_delete_.run();
+      std::erase(v.in_use_by, box_id);
+      return v;
+    });
+  }
+
+  NetworkEndpoint network_disconnect(const std::string& network,
+                                     const std::string& box_id) override {
+    return write([&] {
+      ep_one_.bind_ref(1, network).bind_ref(2, box_id);
+      if (!ep_one_.step()) {
+        ep_one_.reset();
+        throw std::runtime_error("box '" + box_id + "' is not connected to network '" + network +
+                                 "'");
+      }
+      NetworkEndpoint endpoint = decode_endpoint(ep_one_, network);
+      ep_one_.reset();
+      ep_delete_.bind_ref(1, network).bind_ref(2, box_id);
+      ep_delete_.run();
+      return endpoint;
+    });
+  }
+
   std::vector<VolumeConfig> volume_list() override {
     return read([&] {
       std::vector<VolumeConfig> out;
@@ -276,10 +328,16 @@ class RawBackend final : public Backend {
   }
 
   VolumeConfig load_volume(const std::string& name) {
+    auto v = find_volume(name);
+    if (!v) throw std::runtime_error("volume not found");
+    return *v;
+  }
+
+  std::optional<VolumeConfig> find_volume(const std::string& name) {
     vol_get_.bind_ref(1, name);
     if (!vol_get_.step()) {
       vol_get_.reset();
-      throw std::runtime_error("volume not found");
+      return std::nullopt;
     }
     VolumeConfig v = decode_volume(vol_get_);
     vol_get_.reset();
@@ -317,6 +375,10 @@ class RawBackend final : public Backend {
   Stmt vol_get_{*db_,
                 "SELECT name, driver, mount_point, labels, size_limit, created_at FROM volumes "
                 "WHERE name = ?"};
+  Stmt vol_insert_{
+      *db_,
+      "INSERT INTO volumes (name, driver, mount_point, labels, size_limit, created_at) "
+      "VALUES (?, ?, ?, ?, ?, ?)"};
   Stmt users_get_{*db_, "SELECT box_id FROM volume_users WHERE volume = ? ORDER BY position"};
   Stmt vol_all_{*db_,
                 "SELECT name, driver, mount_point, labels, size_limit, created_at FROM volumes "
@@ -325,6 +387,11 @@ class RawBackend final : public Backend {
   Stmt user_insert_{*db_,
                     "INSERT INTO volume_users (volume, box_id, position) VALUES (?1, ?2, "
                     "(SELECT coalesce(max(position), 0) + 1 FROM volume_users WHERE volume = ?1))"};
+  Stmt user_delete_{*db_, "DELETE FROM volume_users WHERE volume = ? AND box_id = ?"};
+  Stmt ep_one_{*db_,
+               "SELECT box_id, box_name, ip_address, mac_address, aliases FROM network_endpoints "
+               "WHERE network = ? AND box_id = ?"};
+  Stmt ep_delete_{*db_, "DELETE FROM network_endpoints WHERE network = ? AND box_id = ?"};
   // The running totals of schema/0003_catalog_totals.sql, kept by triggers.
   Stmt snap_count_{*db_, "SELECT record_count FROM catalog_totals WHERE catalog = 'snapshots'"};
   Stmt snap_total_{*db_, "SELECT size_bytes FROM catalog_totals WHERE catalog = 'snapshots'"};
