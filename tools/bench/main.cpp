@@ -385,7 +385,7 @@ int run_bench(Config cfg, const std::string& json_path, const fs::path& self) {
   std::fflush(stdout);
   // The multi-process rows' throughput.
   for (const auto& r : rows) {
-    if (r.concurrency == "process" && r.note.empty()) {
+    if (r.op == "network.connect" && r.mode == "processes" && r.note.empty()) {
       std::cout << "4 processes connect: " << r.impl << " " << r.records << " " << r.durability
                 << ": " << fmt(r.extra.value("ops_per_s", 0.0), "%.0f") << " ops/s, p99 "
                 << format_ns(r.result.p99_ns) << " ns, "

@@ -181,7 +181,7 @@ Row run_multiprocess_connect(Impl impl, Durability durability, std::size_t recor
   row.records = records;
   row.durability = impl == Impl::json_file ? "fsync" : std::string(durability_name(durability));
   row.threads = processes;
-  row.concurrency = "process";
+  row.mode = std::string(mode_name(Mode::processes));
 
   TempDir tmp("mp");
   const fs::path home = tmp.path() / "home";

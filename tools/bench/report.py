@@ -38,13 +38,13 @@ class Rows:
     def __init__(self, rows):
         self.rows = rows
 
-    def find(self, op, impl, records=None, durability=None, threads=1, concurrency="thread"):
+    def find(self, op, impl, records=None, durability=None, threads=1, mode=None):
         for r in self.rows:
             if (r["op"] == op and r["impl"] == impl
                     and (records is None or r["records"] == records)
                     and (durability is None or impl == "json-file" or r["durability"] == durability)
                     and r.get("threads", 1) == threads
-                    and r.get("concurrency", "thread") == concurrency):
+                    and r.get("mode") == mode):
                 return r
         return None
 
@@ -103,7 +103,7 @@ def extras(rows, n):
                            f"the 1-thread throughput ({duration(two)} vs {duration(one)} per op, "
                            "best of 3 alternating rounds)")
     for r in rows.rows:
-        if r.get("concurrency") == "process" and r.get("ops_per_s") is not None:
+        if r.get("mode") == "processes" and r.get("ops_per_s") is not None:
             verified = "no lost update, no shared IP" if r.get("verified") else "NOT VERIFIED"
             out.append(f"- 4 processes connecting boxes to one network ({r['records']:,} records), "
                        f"{r['impl']} {r['durability'].upper()}: {r['ops_per_s']:,.0f} ops/s, "
