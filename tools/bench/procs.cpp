@@ -74,16 +74,8 @@ void write_all(int fd, const void* data, std::size_t size) {
   ::_exit(code);
 }
 
-struct Spawned {
-  int exit_code = -1;
-  std::uint64_t wall_ns = 0;
-  long maxrss_kb = 0;
-  std::string out;  // stdout when captured
-  std::string err;  // stderr, first KiB
-};
+}  // namespace
 
-// posix_spawn (vfork-like: no copy of this big process), stdout captured or
-// sent to /dev/null, stderr captured. Bounded by `timeout`.
 Spawned spawn(const std::vector<std::string>& argv, bool capture_stdout,
               std::chrono::seconds timeout) {
   int out_pipe[2];
@@ -155,6 +147,8 @@ Spawned spawn(const std::vector<std::string>& argv, bool capture_stdout,
   result.exit_code = killed ? -2 : (WIFEXITED(status) ? WEXITSTATUS(status) : -1);
   return result;
 }
+
+namespace {
 
 double median(std::vector<std::uint64_t> v) {
   if (v.empty()) return 0;

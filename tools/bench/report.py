@@ -122,6 +122,42 @@ def extras(rows, n):
     return out
 
 
+def boxes_table(rows):
+    """The box-start workload: one line per (boxes, mode, impl, durability)."""
+    runs = {}
+    for r in rows.rows:
+        if r["op"] in ("boxes.start", "boxes.stop"):
+            key = (r["records"], r.get("mode", ""), r["impl"], r["durability"])
+            runs.setdefault(key, {})[r["op"]] = r
+    if not runs:
+        return []
+    out = ["N boxes starting at once, then stopping (each: image get, volume get_or_create + "
+           "attach, network connect; stop: detach, disconnect); wall time of the whole phase, "
+           "per-box p50 / p99; errors and lost updates start / stop.", "",
+           "| boxes | mode | impl | durability | start wall | start p50 / p99 | stop wall "
+           "| stop p50 / p99 | errors | lost |",
+           "| ---: | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+
+    def phase(r):
+        if r is None:
+            return ["—", "—"]
+        if r.get("note"):
+            return [r["note"], "—"]
+        return [duration(r.get("wall_ns")),
+                f"{duration(r.get('p50_ns'))} / {duration(r.get('p99_ns'))}"]
+
+    def count(r, field):
+        return "—" if r is None or r.get(field) is None else str(r[field])
+
+    for (n, mode, impl, durability), ops in sorted(runs.items()):
+        start, stop = ops.get("boxes.start"), ops.get("boxes.stop")
+        out.append(f"| {n} | {mode} | {impl} | {durability} | "
+                   + " | ".join(phase(start) + phase(stop))
+                   + f" | {count(start, 'errors')} / {count(stop, 'errors')} "
+                   f"| {count(start, 'lost')} / {count(stop, 'lost')} |")
+    return out
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("file")
@@ -129,7 +165,8 @@ def main():
     args = parser.parse_args()
     with open(args.file, encoding="utf-8") as f:
         rows = Rows(json.load(f))
-    sections = [main_table(rows, args.records), growth_table(rows), extras(rows, args.records)]
+    sections = [main_table(rows, args.records), growth_table(rows), extras(rows, args.records),
+                boxes_table(rows)]
     print("\n\n".join("\n".join(s) for s in sections if s))
 
 
