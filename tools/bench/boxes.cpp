@@ -79,17 +79,29 @@ std::vector<Box> plan_boxes(std::size_t n, const fs::path& home) {
   return boxes;
 }
 
+// Runs `op`, naming `what` in what it throws.
+template <class F>
+void step(const char* what, F&& op) {
+  try {
+    op();
+  } catch (const std::exception& e) {
+    throw std::runtime_error(std::string(what) + ": " + e.what());
+  }
+}
+
 // One box's start and stop as the runtime issues them.
 void start_box(Backend& backend, const Box& box) {
-  if (!backend.image_get(box.image)) throw std::runtime_error("image " + box.image + " not found");
-  backend.volume_get_or_create(box.volume);
-  backend.volume_attach(box.volume.name, box.id);
-  backend.network_connect(kSharedNetwork, box.id, box.name);
+  step("image.get", [&] {
+    if (!backend.image_get(box.image)) throw std::runtime_error(box.image + " not found");
+  });
+  step("volume.get_or_create", [&] { backend.volume_get_or_create(box.volume); });
+  step("volume.attach", [&] { backend.volume_attach(box.volume.name, box.id); });
+  step("network.connect", [&] { backend.network_connect(kSharedNetwork, box.id, box.name); });
 }
 
 void stop_box(Backend& backend, const Box& box) {
-  backend.volume_detach(box.volume.name, box.id);
-  backend.network_disconnect(kSharedNetwork, box.id);
+  step("volume.detach", [&] { backend.volume_detach(box.volume.name, box.id); });
+  step("network.disconnect", [&] { backend.network_disconnect(kSharedNetwork, box.id); });
 }
 
 using BoxOp = void (*)(Backend&, const Box&);
@@ -440,7 +452,7 @@ Check check_home(const Run& run, const std::vector<Box>& boxes, const Phase& pha
   return check;
 }
 
-Row phase_row(const Row& base, const std::string& op, Phase& phase, const Check& check) {
+Row phase_row(const Row& base, const std::string& op, const Phase& phase, const Check& check) {
   Row row = base;
   row.op = op;
   std::vector<std::uint64_t> done;
@@ -551,6 +563,7 @@ std::vector<Row> run_box_workloads(const std::vector<std::size_t>& box_counts,
                                    std::vector<std::string>& notes) {
   std::vector<Row> rows;
   if (box_counts.empty()) return rows;
+  const auto began = Clock::now();
   bool a3s_normal_skipped = false;
   bool raw_processes = false;
   bool baseline_skipped = false;
@@ -601,6 +614,10 @@ std::vector<Row> run_box_workloads(const std::vector<std::size_t>& box_counts,
   if (baseline_skipped) {
     notes.push_back("boxes: json-file-2.4.0 processes rows skipped: its binary was not built");
   }
+  char took[96];
+  std::snprintf(took, sizeof took, "boxes: the workload took %.1f s",
+                std::chrono::duration<double>(Clock::now() - began).count());
+  notes.push_back(took);
   return rows;
 }
 
