@@ -645,11 +645,13 @@ void print_boxes_table(const std::vector<Row>& input) {
                   r->impl.c_str(), r->durability.c_str(), r->note.c_str());
       continue;
     }
+    const bool any = r->result.ops > 0;  // else no box succeeded: no per-box figure
     std::printf("%-11s %5zu %-9s %-15s %-6s %10s %9s %9s %6zu %5zu\n", r->op.c_str(), r->records,
                 r->mode.c_str(), r->impl.c_str(), r->durability.c_str(),
                 ms(r->extra.value("wall_ns", 0.0)).c_str(),
-                ms(r->extra.value("p50_ns", 0.0)).c_str(), ms(r->result.p99_ns).c_str(),
-                r->extra.value("errors", std::size_t{0}), r->extra.value("lost", std::size_t{0}));
+                any ? ms(r->extra.value("p50_ns", 0.0)).c_str() : "-",
+                any ? ms(r->result.p99_ns).c_str() : "-", r->extra.value("errors", std::size_t{0}),
+                r->extra.value("lost", std::size_t{0}));
   }
   std::fflush(stdout);
 }

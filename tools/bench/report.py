@@ -143,6 +143,8 @@ def boxes_table(rows):
             return ["—", "—"]
         if r.get("note"):
             return [r["note"], "—"]
+        if not r.get("ops"):  # no box succeeded: no per-box figure
+            return [duration(r.get("wall_ns")), "—"]
         return [duration(r.get("wall_ns")),
                 f"{duration(r.get('p50_ns'))} / {duration(r.get('p99_ns'))}"]
 
