@@ -50,6 +50,13 @@ std::string durability_of(Impl impl, Durability d);
 fs::path json_file_2_4_0_binary();
 bool json_file_2_4_0_available();
 
+// How concurrent callers run: threads of this process, or processes of
+// their own.
+enum class Mode { threads, processes };
+inline std::string_view mode_name(Mode mode) {
+  return mode == Mode::threads ? "threads" : "processes";
+}
+
 // One implementation of the operations measured. Each call is one complete,
 // atomic operation as the runtime would issue it.
 class Backend {

@@ -23,7 +23,8 @@ int op_rank(const std::string& op) {
   static const std::vector<std::string> order = {
       "network.get", "network.create", "network.connect",     "volume.attach",
       "volume.list", "snapshot.count", "snapshot.total_size", "image.get",
-      "image.evict", "cli.network_ls", "memory.network_list"};
+      "image.evict", "cli.network_ls", "memory.network_list", "boxes.start",
+      "boxes.stop"};
   const auto it = std::find(order.begin(), order.end(), op);
   return static_cast<int>(it - order.begin());
 }
@@ -78,13 +79,14 @@ std::string format_ns(double ns) {
   return with_commas(static_cast<std::uint64_t>(std::llround(ns)));
 }
 
-double p99_of(std::vector<std::uint64_t>& latencies) {
+double percentile_of(std::vector<std::uint64_t>& latencies, double q) {
   if (latencies.empty()) return 0;
   std::sort(latencies.begin(), latencies.end());
-  const auto rank =
-      static_cast<std::size_t>(std::ceil(0.99 * static_cast<double>(latencies.size())));
-  return static_cast<double>(latencies[std::max<std::size_t>(rank, 1) - 1]);
+  const auto rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(latencies.size())));
+  return static_cast<double>(latencies[std::clamp<std::size_t>(rank, 1, latencies.size()) - 1]);
 }
+
+double p99_of(std::vector<std::uint64_t>& latencies) { return percentile_of(latencies, 0.99); }
 
 Result measure(const Limits& limits, const std::function<void(std::size_t)>& op,
                const Backend* backend) {
@@ -173,11 +175,10 @@ Result measure_threads(Backend& base, int threads, const Limits& limits,
 
 const Row* find_row(const std::vector<Row>& rows, const std::string& op, const std::string& impl,
                     std::size_t records, const std::string& durability, int threads,
-                    const std::string& concurrency) {
+                    const std::string& mode) {
   for (const auto& r : rows) {
     if (r.op == op && r.impl == impl && r.records == records && r.threads == threads &&
-        r.concurrency == concurrency && r.note.empty() &&
-        (impl == "json-file-2.4.0" || r.durability == durability)) {
+        r.mode == mode && r.note.empty() && (impl == "json-file-2.4.0" || r.durability == durability)) {
       return &r;
     }
   }
@@ -189,8 +190,8 @@ void print_table(const std::vector<Row>& input) {
   for (const auto& r : input) rows.push_back(&r);
   std::stable_sort(rows.begin(), rows.end(), [](const Row* a, const Row* b) {
     const auto key = [](const Row* r) {
-      return std::make_tuple(op_rank(r->op), r->records, r->concurrency, r->threads,
-                             impl_rank(r->impl), r->durability);
+      return std::make_tuple(op_rank(r->op), r->records, r->mode, r->threads, impl_rank(r->impl),
+                             r->durability);
     };
     return key(a) < key(b);
   });
@@ -199,16 +200,16 @@ void print_table(const std::vector<Row>& input) {
                                            "ns/op", "p99",  "ops",     "json/a3s",   "a3s/raw"};
   std::vector<std::vector<std::string>> cells;
   for (const Row* r : rows) {
-    std::string threads = std::to_string(r->threads) + (r->concurrency == "process" ? "p" : "");
+    std::string threads = std::to_string(r->threads) + (r->mode == "processes" ? "p" : "");
     std::string vs_json = "";
     std::string vs_raw = "";
     if (r->impl == "a3s" && r->note.empty()) {
       if (const Row* j = find_row(input, r->op, "json-file-2.4.0", r->records, r->durability,
-                                  r->threads, r->concurrency)) {
+                                  r->threads, r->mode)) {
         vs_json = ratio(j->result.ns_per_op, r->result.ns_per_op);
       }
       if (const Row* raw = find_row(input, r->op, "sqlite-raw", r->records, r->durability,
-                                    r->threads, r->concurrency)) {
+                                    r->threads, r->mode)) {
         vs_raw = ratio(r->result.ns_per_op, raw->result.ns_per_op);
       }
     }
@@ -274,11 +275,7 @@ nlohmann::json rows_to_json(const std::vector<Row>& rows) {
         {"ns_per_op", r.note.empty() ? nlohmann::json(r.result.ns_per_op) : nullptr},
         {"p99_ns", r.note.empty() ? nlohmann::json(r.result.p99_ns) : nullptr},
         {"ops", r.result.ops}};
-    if (r.concurrency != "thread") j["concurrency"] = r.concurrency;
-    // Where concurrency matters, `mode` names it as the rows do.
-    if (r.concurrency != "thread" || r.threads > 1) {
-      j["mode"] = r.concurrency == "process" ? "processes" : "threads";
-    }
+    if (!r.mode.empty()) j["mode"] = r.mode;
     for (const auto& [k, v] : r.extra.items()) j[k] = v;
     if (!r.note.empty()) j["note"] = r.note;
     out.push_back(std::move(j));

@@ -45,6 +45,9 @@ Result measure(const Limits& limits, const std::function<void(std::size_t)>& op,
 Result measure_threads(Backend& base, int threads, const Limits& limits,
                        const std::function<void(Backend&, Rng&)>& op);
 
+// The q-quantile (0 < q <= 1) of latencies by the nearest-rank method, 0 for
+// none (sorted in place).
+double percentile_of(std::vector<std::uint64_t>& latencies, double q);
 // p99 of latencies (sorted in place).
 double p99_of(std::vector<std::uint64_t>& latencies);
 
@@ -54,7 +57,7 @@ struct Row {
   std::size_t records = 0;
   std::string durability;  // full | normal | none (json-file-2.4.0) | - (not applicable)
   int threads = 1;         // concurrent workers
-  std::string concurrency = "thread";  // thread | process
+  std::string mode;        // threads | processes (mode_name), or empty where it does not matter
   Result result;
   nlohmann::json extra = nlohmann::json::object();
   std::string note;  // e.g. an error; result is then meaningless
@@ -64,12 +67,12 @@ struct Row {
 void print_table(const std::vector<Row>& rows);
 nlohmann::json rows_to_json(const std::vector<Row>& rows);
 
-// Finds the row for (op, impl, records, durability, threads, concurrency),
+// Finds the row for (op, impl, records, durability, threads, mode),
 // or nullptr. json-file-2.4.0 rows (durability "none") match any durability,
 // so a3s FULL and NORMAL are both compared with them.
 const Row* find_row(const std::vector<Row>& rows, const std::string& op, const std::string& impl,
                     std::size_t records, const std::string& durability, int threads = 1,
-                    const std::string& concurrency = "thread");
+                    const std::string& mode = "");
 
 std::string format_ns(double ns);
 

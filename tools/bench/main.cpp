@@ -15,6 +15,7 @@
 
 #include "api_overhead.hpp"
 #include "bench.hpp"
+#include "boxes.hpp"
 #include "harness.hpp"
 #include "procs.hpp"
 
@@ -47,6 +48,7 @@ struct Config {
   Limits processes;
   std::size_t evict_max = 0;
   std::size_t memory_records = 0;
+  std::vector<std::size_t> boxes;  // the box-start workload's N values
 };
 
 bool wanted(const Config& c, const std::string& op) { return c.ops.empty() || c.ops.contains(op); }
@@ -397,6 +399,13 @@ int run_bench(Config cfg, const std::string& json_path, const fs::path& self) {
     if (cfg.quick) {
       notes.push_back("memory: --quick measures 10,000 networks, not 100,000");
     }
+    if (wanted(cfg, "boxes.start")) {
+      for (auto& r : run_box_workloads(
+               cfg.boxes, [&](Impl impl) { return wanted_impl(cfg, impl); }, cfg.durabilities,
+               notes)) {
+        rows.push_back(std::move(r));
+      }
+    }
   }
 
   print_table(rows);
@@ -419,10 +428,11 @@ int run_bench(Config cfg, const std::string& json_path, const fs::path& self) {
                   format_ns(r.result.ns_per_op).c_str());
     }
   }
+  print_boxes_table(rows);
   std::fflush(stdout);
   // The multi-process rows' throughput.
   for (const auto& r : rows) {
-    if (r.concurrency == "process" && r.note.empty()) {
+    if (r.op == "network.connect" && r.mode == "processes" && r.note.empty()) {
       std::cout << "4 processes connect: " << r.impl << " " << r.records << " " << r.durability
                 << ": " << fmt(r.extra.value("ops_per_s", 0.0), "%.0f") << " ops/s, p99 "
                 << format_ns(r.result.p99_ns) << " ns, "
@@ -499,6 +509,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> impls;
   bool no_extras = false;
   std::size_t max_ops = 0;
+  std::vector<std::size_t> boxes;
+  app.add_option("--boxes", boxes, "Box-start workload sizes (default 16 64 256; --quick 16 64)");
   std::string memory_child_home;
   std::string memory_impl = "a3s";
   std::string populate_dir;
@@ -572,6 +584,9 @@ int main(int argc, char** argv) {
       }
     }
     cfg.memory_records = cfg.quick ? 10000 : 100000;
+    cfg.boxes = !boxes.empty() ? boxes
+                : cfg.quick    ? std::vector<std::size_t>{16, 64}
+                               : std::vector<std::size_t>{16, 64, 256};
     if (api_overhead)
       return run_api_overhead(sizes.empty() ? 1000 : sizes.front(), cfg.reads, cfg.writes);
     return run_bench(cfg, json_path, fs::canonical("/proc/self/exe"));

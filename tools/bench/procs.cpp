@@ -79,16 +79,8 @@ void write_all(int fd, const void* data, std::size_t size) {
   ::_exit(code);
 }
 
-struct Spawned {
-  int exit_code = -1;
-  std::uint64_t wall_ns = 0;
-  long maxrss_kb = 0;
-  std::string out;  // stdout when captured
-  std::string err;  // stderr, first KiB
-};
+}  // namespace
 
-// posix_spawn (vfork-like: no copy of this big process), stdout captured or
-// sent to /dev/null, stderr captured. Bounded by `timeout`.
 Spawned spawn(const std::vector<std::string>& argv, bool capture_stdout,
               std::chrono::seconds timeout) {
   int out_pipe[2];
@@ -161,6 +153,8 @@ Spawned spawn(const std::vector<std::string>& argv, bool capture_stdout,
   return result;
 }
 
+namespace {
+
 double median(std::vector<std::uint64_t> v) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -187,7 +181,7 @@ Row run_multiprocess_connect(Impl impl, Durability durability, std::size_t recor
   row.records = records;
   row.durability = durability_of(impl, durability);
   row.threads = processes;
-  row.concurrency = "process";
+  row.mode = std::string(mode_name(Mode::processes));
 
   TempDir tmp("mp");
   const fs::path home = tmp.path() / "home";

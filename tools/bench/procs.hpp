@@ -9,6 +9,20 @@
 
 namespace bench {
 
+struct Spawned {
+  int exit_code = -1;  // -2: killed at the timeout
+  std::uint64_t wall_ns = 0;
+  long maxrss_kb = 0;
+  std::string out;  // stdout when captured
+  std::string err;  // stderr, first KiB
+};
+
+// Runs argv[0] (a path; no shell) by posix_spawn (vfork-like: no copy of this
+// big process), stdout captured or sent to /dev/null, stderr captured, and
+// reaps it; killed after `timeout`.
+Spawned spawn(const std::vector<std::string>& argv, bool capture_stdout,
+              std::chrono::seconds timeout);
+
 // `processes` forked processes, each with its own backend, connect boxes to
 // one /16 network at once (a3s or json-file-2.4.0), each within `limits`.
 // ns_per_op is wall time / total ops; extra: ops_per_s, verified (every

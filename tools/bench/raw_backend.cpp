@@ -8,7 +8,9 @@
 // and read by its stored-row decoders, and connect takes its IPAM (ipv4.hpp).
 #include <algorithm>
 #include <memory>
+#include <random>
 #include <stdexcept>
+#include <thread>
 #include <type_traits>
 
 #include "bench.hpp"
@@ -180,19 +182,22 @@ class RawBackend final : public Backend {
   // stepped to SQLITE_DONE: SQLite runs its WAL hook (the autocheckpoint)
   // only then, and skipping it would let the WAL grow without bound.
   std::optional<StoredImage> image_get(const std::string& reference) override {
-    const std::string now = st::format_rfc3339_sortable(st::now());
-    std::optional<StoredImage> out;
-    img_touch_.bind_ref(1, now).bind_ref(2, reference);
-    if (img_touch_.step()) out = decode_image(img_touch_);
-    while (img_touch_.step()) {
-    }
-    img_touch_.reset();
-    return out;
+    return retrying_busy([&] {
+      const std::string now = st::format_rfc3339_sortable(st::now());
+      std::optional<StoredImage> out;
+      img_touch_.bind_ref(1, now).bind_ref(2, reference);
+      if (img_touch_.step()) out = decode_image(img_touch_);
+      while (img_touch_.step()) {
+      }
+      img_touch_.reset();
+      return out;
+    });
   }
 
   std::vector<std::string> image_evict(std::uint64_t max_size_bytes) override {
     std::vector<std::string> layouts;
     auto evicted = write([&] {
+      layouts.clear();  // a busy retry starts over
       std::vector<std::string> refs;
       // Under the cap: one O(1) read of the running total. Over it: one LRU
       // row deleted per pass, the total re-read after each (the triggers
@@ -264,7 +269,27 @@ class RawBackend final : public Backend {
   }
   template <class F>
   std::invoke_result_t<F&> write(F&& body) {
-    return in_transaction(begin_immediate_, std::forward<F>(body));
+    return retrying_busy([&] { return in_transaction(begin_immediate_, body); });
+  }
+  // As the engine does (Options::busy_retries, Database::back_off): a write
+  // that still finds the database busy after busy_timeout (many writers
+  // queued, e.g. hundreds of boxes starting at once) runs again, up to 5
+  // more times, after a random pause of up to 10 << attempt ms. `body` must
+  // be safe to run again.
+  template <class F>
+  static std::invoke_result_t<F&> retrying_busy(F&& body) {
+    constexpr int kBusyRetries = 5;
+    for (int attempt = 0;; ++attempt) {
+      try {
+        return body();
+      } catch (const SqliteError& e) {
+        if ((e.code() & 0xff) != SQLITE_BUSY || attempt >= kBusyRetries) throw;
+      }
+      thread_local std::mt19937 rng{std::random_device{}()};
+      const int ceiling_ms = 10 << attempt;
+      std::this_thread::sleep_for(
+          std::chrono::milliseconds(std::uniform_int_distribution<int>(1, ceiling_ms)(rng)));
+    }
   }
 
   // Hands each row of `children` to add(record, row) with the record of

@@ -40,13 +40,13 @@ class Rows:
     def __init__(self, rows):
         self.rows = rows
 
-    def find(self, op, impl, records=None, durability=None, threads=1, concurrency="thread"):
+    def find(self, op, impl, records=None, durability=None, threads=1, mode=None):
         for r in self.rows:
             if (r["op"] == op and r["impl"] == impl
                     and (records is None or r["records"] == records)
                     and (durability is None or impl == BASELINE or r["durability"] == durability)
                     and r.get("threads", 1) == threads
-                    and r.get("concurrency", "thread") == concurrency):
+                    and r.get("mode") == mode):
                 return r
         return None
 
@@ -105,7 +105,7 @@ def extras(rows, n):
                            f"the 1-thread throughput ({duration(two)} vs {duration(one)} per op, "
                            "best of 3 alternating rounds)")
     for r in rows.rows:
-        if r.get("concurrency") == "process" and r.get("ops_per_s") is not None:
+        if r.get("mode") == "processes" and r.get("ops_per_s") is not None:
             verified = r.get("finding") or ("no lost update, no shared IP" if r.get("verified")
                                             else "NOT VERIFIED")
             out.append(f"- 4 processes connecting boxes to one network ({r['records']:,} records), "
@@ -125,6 +125,44 @@ def extras(rows, n):
     return out
 
 
+def boxes_table(rows):
+    """The box-start workload: one line per (boxes, mode, impl, durability)."""
+    runs = {}
+    for r in rows.rows:
+        if r["op"] in ("boxes.start", "boxes.stop"):
+            key = (r["records"], r.get("mode", ""), r["impl"], r["durability"])
+            runs.setdefault(key, {})[r["op"]] = r
+    if not runs:
+        return []
+    out = ["N boxes starting at once, then stopping (each: image get, volume get_or_create + "
+           "attach, network connect; stop: detach, disconnect); wall time of the whole phase, "
+           "per-box p50 / p99; errors and lost updates start / stop.", "",
+           "| boxes | mode | impl | durability | start wall | start p50 / p99 | stop wall "
+           "| stop p50 / p99 | errors | lost |",
+           "| ---: | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+
+    def phase(r):
+        if r is None:
+            return ["—", "—"]
+        if r.get("note"):
+            return [r["note"], "—"]
+        if not r.get("ops"):  # no box succeeded: no per-box figure
+            return [duration(r.get("wall_ns")), "—"]
+        return [duration(r.get("wall_ns")),
+                f"{duration(r.get('p50_ns'))} / {duration(r.get('p99_ns'))}"]
+
+    def count(r, field):
+        return "—" if r is None or r.get(field) is None else str(r[field])
+
+    for (n, mode, impl, durability), ops in sorted(runs.items()):
+        start, stop = ops.get("boxes.start"), ops.get("boxes.stop")
+        out.append(f"| {n} | {mode} | {impl} | {durability} | "
+                   + " | ".join(phase(start) + phase(stop))
+                   + f" | {count(start, 'errors')} / {count(stop, 'errors')} "
+                   f"| {count(start, 'lost')} / {count(stop, 'lost')} |")
+    return out
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("file")
@@ -132,7 +170,8 @@ def main():
     args = parser.parse_args()
     with open(args.file, encoding="utf-8") as f:
         rows = Rows(json.load(f))
-    sections = [main_table(rows, args.records), growth_table(rows), extras(rows, args.records)]
+    sections = [main_table(rows, args.records), growth_table(rows), extras(rows, args.records),
+                boxes_table(rows)]
     print("\n\n".join("\n".join(s) for s in sections if s))
 
 
