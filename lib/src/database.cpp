@@ -305,10 +305,14 @@ void Database::commit_group(std::span<detail::GroupMember* const> group) {
   std::array<detail::GroupMember*, detail::WriteQueue::kMaxGroup> members;
   std::size_t count = static_cast<std::size_t>(
       std::copy(group.begin(), group.end(), members.begin()) - members.begin());
-  auto conn = acquire();
+  // Groups run one at a time, so one connection serves them all.
+  if (!group_connection_) {
+    group_connection_ = std::make_unique<Connection>(options_.db_path, options_, access_);
+  }
+  Connection& conn = *group_connection_;
   for (int attempt = 0; count > 0;) {
     try {
-      const std::size_t ended_by = run_group_once(*conn, {members.data(), count});
+      const std::size_t ended_by = run_group_once(conn, {members.data(), count});
       if (ended_by == count) return;
       // That member keeps its error; the others run again at once, since
       // what ended the transaction was that member's, not a busy database.

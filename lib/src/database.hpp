@@ -306,6 +306,10 @@ class Database {
   // Options::max_idle_connections stay open between operations.
   std::size_t idle_count_;
   std::unique_ptr<std::atomic<Connection*>[]> idle_;
+  // The connection every group commits on (commit_group), kept apart from
+  // the pool so that its page cache stays warm from one group to the next
+  // rather than going stale in whichever pooled connection a leader gets.
+  std::unique_ptr<Connection> group_connection_;
   detail::WriteQueue writers_;
 };
 
