@@ -1,4 +1,5 @@
 #include "database.hpp"
+#include "fault_injection.hpp"
 #include "log.hpp"
 
 #include <fcntl.h>
@@ -6,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cctype>
 #include <cerrno>
@@ -186,7 +188,8 @@ void configure_sqlite_once() {
 Database::Database(const Options& options)
     : options_(options),
       idle_count_(static_cast<std::size_t>(std::max(options.max_idle_connections, 0))),
-      idle_(std::make_unique<std::atomic<Connection*>[]>(idle_count_)) {
+      idle_(std::make_unique<std::atomic<Connection*>[]>(idle_count_)),
+      writers_([this](std::span<detail::GroupMember* const> group) { commit_group(group); }) {
   configure_sqlite_once();
   try {
     fs::create_directories(options_.db_path.parent_path());
@@ -276,12 +279,98 @@ Error Database::failure(const SQLite::Exception& e, std::string_view context) co
   return detail::from_sqlite(e, std::string(context) + ": " + database);
 }
 
-bool Database::retryable(const SQLite::Exception& e, int attempt) const {
+bool Database::transient(const SQLite::Exception& e) {
   const int primary = e.getErrorCode() & 0xff;
   // SQLITE_SCHEMA: another connection changed the schema under a prepared
   // statement; running the attempt again prepares against the new one.
-  return (primary == SQLITE_BUSY || primary == SQLITE_LOCKED || primary == SQLITE_SCHEMA) &&
-         attempt < options_.busy_retries;
+  return primary == SQLITE_BUSY || primary == SQLITE_LOCKED || primary == SQLITE_SCHEMA;
+}
+
+bool Database::retryable(const SQLite::Exception& e, int attempt) const {
+  return transient(e) && attempt < options_.busy_retries;
+}
+
+void Database::join_group(detail::GroupMember& member) {
+  writers_.join(member);
+  commit_outcome_unknown = member.outcome_unknown;  // the group's COMMIT is this thread's
+  if (!member.error) return;
+  try {
+    std::rethrow_exception(member.error);
+  } catch (const SQLite::Exception& e) {
+    throw failure(e, member.context);
+  }
+}
+
+void Database::commit_group(std::span<detail::GroupMember* const> group) {
+  std::array<detail::GroupMember*, detail::WriteQueue::kMaxGroup> members;
+  std::size_t count = static_cast<std::size_t>(
+      std::copy(group.begin(), group.end(), members.begin()) - members.begin());
+  // Groups run one at a time, so one connection serves them all.
+  if (!group_connection_) {
+    group_connection_ = std::make_unique<Connection>(options_.db_path, options_, access_);
+  }
+  Connection& conn = *group_connection_;
+  for (int attempt = 0; count > 0;) {
+    try {
+      const std::size_t ended_by = run_group_once(conn, {members.data(), count});
+      if (ended_by == count) return;
+      // That member keeps its error; the others run again at once, since
+      // what ended the transaction was that member's, not a busy database.
+      std::copy(members.begin() + static_cast<std::ptrdiff_t>(ended_by) + 1,
+                members.begin() + static_cast<std::ptrdiff_t>(count),
+                members.begin() + static_cast<std::ptrdiff_t>(ended_by));
+      --count;
+      continue;
+    } catch (const SQLite::Exception& e) {
+      if (!retryable(e, attempt)) {
+        const bool unknown = commit_outcome_unknown;  // set by a COMMIT whose fsync failed
+        for (std::size_t i = 0; i < count; ++i) {
+          if (members[i]->error) continue;  // its own failure, rolled back before
+          members[i]->error = std::current_exception();
+          members[i]->outcome_unknown = unknown;
+        }
+        return;
+      }
+    }
+    back_off(attempt++);
+  }
+}
+
+std::size_t Database::run_group_once(Connection& conn,
+                                     std::span<detail::GroupMember* const> members) {
+  for (detail::GroupMember* m : members) {
+    m->error = nullptr;
+    m->outcome_unknown = false;
+  }
+  // A group of one runs as write() does: without a savepoint, its failure
+  // rolls back the transaction.
+  const bool shared = members.size() > 1;
+  Transaction txn(conn, /*immediate=*/true);
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    detail::GroupMember& m = *members[i];
+    if (shared) conn.prepare("SAVEPOINT member")->exec();
+    try {
+      m.run(m.body, conn);
+    } catch (const SQLite::Exception& e) {
+      if (transient(e)) throw;  // the group is retried
+      m.error = std::current_exception();
+    } catch (...) {
+      m.error = std::current_exception();
+    }
+    if (!shared) {
+      if (m.error) return members.size();  // txn rolls back
+      break;
+    }
+    if (m.error) {
+      if (sqlite3_get_autocommit(conn.db().getHandle()) != 0) return i;
+      conn.prepare("ROLLBACK TO member")->exec();
+    }
+    conn.prepare("RELEASE member")->exec();
+  }
+  A3S_FAULT_POINT("write.group.before_commit");
+  txn.commit();
+  A3S_FAULT_POINT("write.group.after_commit");
+  return members.size();
 }
 
 void Database::back_off(int attempt) const {

@@ -5,8 +5,11 @@
 #include <atomic>
 #include <filesystem>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -17,6 +20,7 @@
 #include "a3s/store/error.hpp"
 #include "a3s/store/options.hpp"
 #include "error_mapping.hpp"
+#include "write_group.hpp"
 
 namespace a3s::store {
 
@@ -156,11 +160,15 @@ class Database {
     });
   }
 
-  // Runs `body(Connection&)` in one BEGIN IMMEDIATE transaction, so a
-  // read-modify-write holds the write lock throughout. When SQLite reports
-  // busy even after the busy timeout, the whole transaction is retried after
-  // a jittered back-off, up to Options::busy_retries times; `body` must be
-  // safe to run again. Errors thrown by `body` roll back and propagate.
+  // Runs `body(Connection&)` in one BEGIN IMMEDIATE transaction of its own,
+  // so a read-modify-write holds the write lock throughout. When SQLite
+  // reports busy even after the busy timeout, the whole transaction is
+  // retried after a jittered back-off, up to Options::busy_retries times;
+  // `body` must be safe to run again. Errors thrown by `body` roll back and
+  // propagate. For bodies that must not share their transaction (see
+  // write_grouped): the ones that move files with a DirectoryChange, whose
+  // undo and crash sweep reason about this transaction alone and whose
+  // fsyncs would hold up every writer of a group, migrations and imports.
   template <class Body>
   auto write(std::string_view context, Body&& body) {
     require_writable(context);
@@ -170,6 +178,41 @@ class Database {
       txn.commit();
       return result;
     });
+  }
+
+  // Runs `body(Connection&)` as write() does, atomically and on its own as
+  // far as the caller can tell, but sharing one BEGIN IMMEDIATE transaction
+  // and its COMMIT with the other threads of this process writing at the
+  // same time (group commit, write_group.hpp): at Durability::full a group
+  // pays one fsync, not one per operation. The promises to each writer:
+  //   - its body runs in a SAVEPOINT of its own (a group of one needs none);
+  //     a body that throws is rolled back alone, the others still commit,
+  //     and the exception reaches its own thread (SQLite failures as Error
+  //     with `context`);
+  //   - it returns only after the COMMIT that holds its changes has
+  //     returned, so at full they are durable before it is acknowledged;
+  //   - a failed COMMIT fails every writer of the group with that error,
+  //     none of them committed, and last_commit_outcome_unknown() in each
+  //     writer's thread tells whether it was the fsync that failed;
+  //   - busy is retried as in write() for the whole group, every body run
+  //     again (so `body` must be safe to run again).
+  // `body` runs on whichever queued thread leads the group, so it may touch
+  // only what it captures and the connection, must not call write() or
+  // write_grouped() (the group cannot finish before the body does), and
+  // must not move files (use write() for that). Other processes are met as
+  // in write(): through the write lock and the busy retry.
+  template <class Body>
+  auto write_grouped(std::string_view context, Body&& body) {
+    require_writable(context);
+    using Result = std::invoke_result_t<Body&, Connection&>;
+    std::optional<Result> result;
+    auto run = [&](Connection& conn) {
+      result.reset();
+      result.emplace(body(conn));
+    };
+    detail::GroupMember member(&run_erased<decltype(run)>, &run, context);
+    join_group(member);
+    return std::move(*result);
   }
 
   // Switches the database to WAL (Connection::enable_wal), waiting for other
@@ -216,11 +259,39 @@ class Database {
     }
   }
 
+  template <class Run>
+  static void run_erased(void* run, Connection& conn) {
+    (*static_cast<Run*>(run))(conn);
+  }
+
+  // Queues `member` with the grouped writers (write_group.hpp) and returns
+  // when its group is done; throws the member's error, SQLite's as Error
+  // with member.context. Sets this thread's last_commit_outcome_unknown()
+  // as the group's COMMIT left it.
+  void join_group(detail::GroupMember& member);
+
+  // Commits `group` (the WriteQueue's leader calls it): BEGIN IMMEDIATE,
+  // the bodies, COMMIT, retried on busy as retrying_busy() does; settles
+  // each member's error and outcome_unknown.
+  void commit_group(std::span<detail::GroupMember* const> group);
+
+  // One attempt at committing `members`. Returns members.size() when the
+  // group is settled (committed, or a group of one whose body failed), else
+  // the index of the member whose failure ended the whole transaction
+  // (SQLite rolls back on its own after some errors, a full disk say): the
+  // others must then run again without it. Throws SQLite::Exception when the
+  // group as a whole fails, including a body's busy, locked or schema error.
+  std::size_t run_group_once(Connection& conn, std::span<detail::GroupMember* const> members);
+
   // `e` as Error, its message prefixed by `context`. An io failure (a full
   // disk, an I/O error) also names the database file: the object alone does
   // not tell the user which file system to look at.
   Error failure(const SQLite::Exception& e, std::string_view context) const;
 
+  // Whether `e` is busy, locked or schema: a failure that running the
+  // transaction again may not meet.
+  static bool transient(const SQLite::Exception& e);
+  // transient(e) and retries are left after `attempt`.
   bool retryable(const SQLite::Exception& e, int attempt) const;
   void back_off(int attempt) const;
 
@@ -235,6 +306,11 @@ class Database {
   // Options::max_idle_connections stay open between operations.
   std::size_t idle_count_;
   std::unique_ptr<std::atomic<Connection*>[]> idle_;
+  // The connection every group commits on (commit_group), kept apart from
+  // the pool so that its page cache stays warm from one group to the next
+  // rather than going stale in whichever pooled connection a leader gets.
+  std::unique_ptr<Connection> group_connection_;
+  detail::WriteQueue writers_;
 };
 
 }  // namespace a3s::store

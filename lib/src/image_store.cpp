@@ -247,7 +247,7 @@ StoredImage ImageStore::put(std::string_view reference, std::string_view digest,
 
 std::optional<StoredImage> ImageStore::get(std::string_view reference) {
   validate_identifier("image reference", reference);
-  return db_.write(image_name(reference), [&](Connection& conn) {
+  return db_.write_grouped(image_name(reference), [&](Connection& conn) {
     auto q = conn.prepare(kTouchReference.c_str());
     q->bind(1, format_rfc3339_sortable(now()));
     q->bind(2, std::string(reference));
@@ -257,7 +257,7 @@ std::optional<StoredImage> ImageStore::get(std::string_view reference) {
 
 std::optional<StoredImage> ImageStore::get_by_digest(std::string_view digest) {
   validate_digest(digest);
-  return db_.write(image_name(digest), [&](Connection& conn) {
+  return db_.write_grouped(image_name(digest), [&](Connection& conn) {
     auto q = conn.prepare(kTouchDigest.c_str());
     q->bind(1, format_rfc3339_sortable(now()));
     q->bind(2, std::string(digest));

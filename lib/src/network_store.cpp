@@ -173,7 +173,7 @@ NetworkConfig NetworkStore::create(const NetworkConfig& config) {
   NetworkConfig network = config;
   if (network.gateway.empty()) network.gateway = derived_gateway(network.subnet);
   validate(network);
-  return db_.write(network_name(network.name), [&](Connection& conn) {
+  return db_.write_grouped(network_name(network.name), [&](Connection& conn) {
     if (exists(conn, network.name)) {
       throw Error(ErrorCode::already_exists, network_name(network.name) + " already exists");
     }
@@ -184,7 +184,7 @@ NetworkConfig NetworkStore::create(const NetworkConfig& config) {
 
 NetworkConfig NetworkStore::update(const NetworkConfig& config) {
   validate(config);
-  return db_.write(network_name(config.name), [&](Connection& conn) {
+  return db_.write_grouped(network_name(config.name), [&](Connection& conn) {
     if (!exists(conn, config.name)) throw not_found("network", config.name);
     store_network(conn, config, /*replace=*/true);
     return config;
@@ -193,7 +193,7 @@ NetworkConfig NetworkStore::update(const NetworkConfig& config) {
 
 NetworkConfig NetworkStore::remove(std::string_view name, bool force) {
   validate_name("network name", name);
-  return db_.write(network_name(name), [&](Connection& conn) {
+  return db_.write_grouped(network_name(name), [&](Connection& conn) {
     auto network = load_network(conn, name);
     if (!network) throw not_found("network", name);
     if (!network->endpoints.empty() && !force) {
@@ -261,7 +261,7 @@ NetworkEndpoint NetworkStore::connect(std::string_view network, std::string_view
                            {},
                            clean_aliases(network, aliases, box_name)};
 
-  return db_.write(network_name(network), [&](Connection& conn) {
+  return db_.write_grouped(network_name(network), [&](Connection& conn) {
     auto row = conn.prepare("SELECT subnet, gateway FROM networks WHERE name = ?");
     row->bind(1, std::string(network));
     if (!row->executeStep()) throw not_found("network", network);
@@ -300,7 +300,7 @@ NetworkEndpoint NetworkStore::connect(std::string_view network, std::string_view
 NetworkEndpoint NetworkStore::disconnect(std::string_view network, std::string_view box_id) {
   validate_name("network name", network);
   validate_identifier(network_name(network) + ": box ID", box_id);
-  return db_.write(network_name(network), [&](Connection& conn) {
+  return db_.write_grouped(network_name(network), [&](Connection& conn) {
     if (!exists(conn, network)) throw not_found("network", network);
     auto row = conn.prepare(kSelectEndpoint.c_str());
     row->bind(1, std::string(network));

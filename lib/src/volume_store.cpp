@@ -203,7 +203,7 @@ std::vector<VolumeConfig> VolumeStore::list() const {
 
 VolumeConfig VolumeStore::update(const VolumeConfig& config) {
   validate_name("volume name", config.name);
-  return db_.write(volume_name(config.name), [&](Connection& conn) {
+  return db_.write_grouped(volume_name(config.name), [&](Connection& conn) {
     VolumeConfig volume = config;
     volume.mount_point = load_existing(conn, config.name).mount_point;
     validate(volume);
@@ -215,7 +215,7 @@ VolumeConfig VolumeStore::update(const VolumeConfig& config) {
 VolumeConfig VolumeStore::attach(std::string_view name, std::string_view box_id) {
   validate_name("volume name", name);
   validate_identifier(volume_name(name) + ": box ID", box_id);
-  return db_.write(volume_name(name), [&](Connection& conn) {
+  return db_.write_grouped(volume_name(name), [&](Connection& conn) {
     VolumeConfig volume = load_existing(conn, name);
     const auto& users = volume.in_use_by;
     if (std::find(users.begin(), users.end(), box_id) != users.end()) return volume;
@@ -232,7 +232,7 @@ VolumeConfig VolumeStore::attach(std::string_view name, std::string_view box_id)
 VolumeConfig VolumeStore::detach(std::string_view name, std::string_view box_id) {
   validate_name("volume name", name);
   validate_identifier(volume_name(name) + ": box ID", box_id);
-  return db_.write(volume_name(name), [&](Connection& conn) {
+  return db_.write_grouped(volume_name(name), [&](Connection& conn) {
     VolumeConfig volume = load_existing(conn, name);
     auto erase_user = conn.prepare("DELETE FROM volume_users WHERE volume = ? AND box_id = ?");
     erase_user->bind(1, std::string(name));

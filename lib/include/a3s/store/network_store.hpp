@@ -1,9 +1,15 @@
 // Networks and their endpoints (SPEC §4 "Networks").
 //
 // Thread safety: every method may be called from any thread at the same time;
-// each call is one SQLite transaction, and read-modify-writes hold the write
-// lock for their whole length (BEGIN IMMEDIATE), so concurrent callers in this
-// or other processes never lose each other's changes.
+// read-modify-writes hold the write lock for their whole length (BEGIN
+// IMMEDIATE), so concurrent callers in this or other processes never lose
+// each other's changes. Writes from threads of one process at the same time
+// share one transaction and its commit (group commit: one fsync for the
+// group at Durability::full). Each call is still atomic on its own: a call
+// that fails is rolled back alone and throws its own error while the others
+// commit; a call returns only once the commit holding its change has
+// returned, so at Durability::full an acknowledged change is durable; and
+// when that commit fails, every call in it throws, none of them done.
 //
 // Every method may also throw Error(busy) when another process holds the
 // write lock for longer than the busy timeout and retries, Error(io) on a

@@ -36,7 +36,11 @@ class Store {
   Store& operator=(const Store&) = delete;
 
   // The stores live as long as this Store and are safe to use from many
-  // threads at once.
+  // threads at once. Network and volume changes and image uses made by
+  // several threads at once share commits, each still atomic, failing alone
+  // and acknowledged only once durable (network_store.hpp); operations that
+  // move files (volume create and remove, snapshots, image put and removal)
+  // commit on their own.
   NetworkStore& networks() { return networks_; }
   VolumeStore& volumes() { return volumes_; }
   SnapshotStore& snapshots() { return snapshots_; }
