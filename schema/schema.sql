@@ -2,7 +2,7 @@
 -- the migrations and compares, and `a3s-store migrate verify` checks a live
 -- database against it). Do not edit by hand.
 
-PRAGMA user_version = 4;
+PRAGMA user_version = 5;
 
 CREATE TABLE catalog_totals (
   catalog TEXT NOT NULL PRIMARY KEY CHECK (catalog IN ('snapshots', 'image_layouts')),
@@ -46,6 +46,12 @@ CREATE TABLE networks (
     DEFAULT '{"isolation":"none","ingress":[],"egress":[]}'
     CHECK (json_type(policy) = 'object')
 ) STRICT;
+
+CREATE TABLE pending_removals (
+  catalog TEXT NOT NULL CHECK (catalog IN ('volumes', 'snapshots', 'images')),
+  name TEXT NOT NULL,
+  PRIMARY KEY (catalog, name)
+) STRICT, WITHOUT ROWID;
 
 CREATE TABLE schema_migrations (
   version INTEGER NOT NULL PRIMARY KEY,

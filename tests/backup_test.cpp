@@ -217,7 +217,7 @@ TEST_CASE("restore migrates an older backup and refuses what it cannot open", "[
     const auto names = store->volumes().list();
     REQUIRE(names.size() == 1);
     CHECK(names[0].name == "old");
-    CHECK(run_sqlite3(home.path() / "box.db", "PRAGMA user_version;") == "4\n");
+    CHECK(run_sqlite3(home.path() / "box.db", "PRAGMA user_version;") == "5\n");
   }
   SECTION("a newer database is refused untouched") {
     const fs::path newer = out.path() / "newer.db";

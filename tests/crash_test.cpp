@@ -1,8 +1,10 @@
 // Crash consistency (SPEC §4 "Files and rows stay consistent"): a child
 // process is SIGKILLed at each named step of volume create, remove and
 // prune, snapshot save, delete and prune, image put, remove and evict (the fault points of the
-// library's test build); the home is then reopened — which sweeps staging leftovers — and must show
-// the old or the new state, never a row without its files or a directory without its row.
+// library's test build: a removal before its commit, after it, after its entries moved out and
+// after they are deleted); the home is then reopened — which sweeps staging leftovers and
+// unfinished removals — and must show the old or the new state, never a row without its files or
+// a directory without its row, and check() must find nothing.
 #include <catch2/catch.hpp>
 
 #include <signal.h>
@@ -137,6 +139,21 @@ std::vector<Scenario> scenarios() {
       {"image.evict.before_commit", put_a_twice,
        [](Store& s, const fs::path&) { s.images().evict(0); }, false,
        [](Store& s) { return s.images().list().empty(); }},
+      {"image.evict.after_commit", put_a_twice,
+       [](Store& s, const fs::path&) { s.images().evict(0); }, true,
+       [](Store& s) { return s.images().list().empty(); }},
+      {"files.retire.after_move", put_a_twice,
+       [](Store& s, const fs::path&) { s.images().evict(0); }, true,
+       [](Store& s) { return s.images().list().empty(); }},
+      {"files.retire.after_delete", put_a_twice,
+       [](Store& s, const fs::path&) { s.images().evict(0); }, true,
+       [](Store& s) { return s.images().list().empty(); }},
+      {"files.retire.after_delete", save_s1,
+       [](Store& s, const fs::path&) { s.snapshots().remove("s1"); }, true,
+       [](Store& s) { return !has_snapshot(s, "s1"); }},
+      {"files.retire.after_delete", create_v1,
+       [](Store& s, const fs::path&) { s.volumes().remove("v1"); }, true,
+       [](Store& s) { return !s.volumes().get("v1").has_value(); }},
   };
 }
 
@@ -169,6 +186,8 @@ TEST_CASE("a crash at any step leaves the old or the new state, nothing half-mad
       CHECK(a3s::test::home_problems(home.path()).empty());
       for (const auto& problem : a3s::test::home_problems(home.path())) WARN(problem);
       CHECK(a3s::test::totals_problems(home.path() / "box.db") == std::vector<std::string>{});
+      // What the sweep left is consistent, pending removals included.
+      CHECK(store->check().clean());
       CHECK(scenario.new_state(*store) == scenario.committed);
       for (const auto& s : store->snapshots().list()) {
         // A visible snapshot is complete.

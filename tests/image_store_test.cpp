@@ -645,6 +645,85 @@ TEST_CASE("evict removes least recently used images until under the cap", "[imag
   CHECK(a3s::test::totals_problems(h.options.db_path) == std::vector<std::string>{});
 }
 
+// The pending_removals rows of the images catalog, in name order.
+Names pending_removals(st::Database& db) {
+  return db.read("test", [](st::Connection& conn) {
+    auto q =
+        conn.prepare("SELECT name FROM pending_removals WHERE catalog = 'images' ORDER BY name");
+    Names names;
+    while (q->executeStep()) names.push_back(q->getColumn(0).getString());
+    return names;
+  });
+}
+
+TEST_CASE("a removal's intent is a row its own commit writes; a later removal clears them",
+          "[images]") {
+  Home h;
+  make_layout(h.source("x"), 1000);
+  h.images->put("a:1", kDigestA, h.source("x"));
+  h.images->put("b:1", kDigestB, h.source("x"));
+  h.images->put("c:1", kDigestC, h.source("x"));
+  h.images->remove("a:1");
+  CHECK_FALSE(fs::exists(h.images->layout_of(kDigestA)));
+  // The row stays after the files are gone: clearing it would cost a commit.
+  CHECK(pending_removals(*h.db) == Names{std::string(64, 'a')});
+  CHECK(h.store->check().clean());  // a row whose entry is gone is no finding
+
+  // As a process that died between its commit and its deletions leaves
+  // them: a row for D, whose directory is still there; and a row for B,
+  // whose layout a row owns (put again meanwhile), which must stay. And as
+  // many rows of finished removals as make 64 (kPendingRemovalsKept in
+  // lib/src/directory_change.cpp): the next removal clears them all.
+  const std::string digest_d = digest_of('d');
+  fs::create_directories(h.images->layout_of(digest_d));
+  h.db->write("test", [](st::Connection& conn) {
+    auto insert = conn.prepare("INSERT INTO pending_removals (catalog, name) VALUES ('images', ?)");
+    Names names{std::string(64, 'b'), std::string(64, 'd')};
+    for (int i = 0; names.size() < 63; ++i) {
+      names.push_back(std::string(62, 'e') + "0123456789abcdef"[i / 16] +
+                      "0123456789abcdef"[i % 16]);
+    }
+    for (const auto& name : names) {
+      insert->reset();
+      insert->bind(1, name);
+      insert->exec();
+    }
+    return 0;
+  });
+  REQUIRE(pending_removals(*h.db).size() == 64);
+  const auto findings = h.store->check().findings;
+  REQUIRE(findings.size() == 1);
+  CHECK(findings[0].problem == "staging_leftover");
+  CHECK(findings[0].object == "image " + digest_d);
+
+  h.images->remove("c:1");
+  CHECK_FALSE(fs::exists(h.images->layout_of(digest_d)));
+  CHECK_FALSE(fs::exists(h.images->layout_of(kDigestC)));
+  CHECK(fs::is_directory(h.images->layout_of(kDigestB)));
+  CHECK(pending_removals(*h.db) == Names{std::string(64, 'c')});
+  CHECK(h.store->check().clean());
+  CHECK(a3s::test::staging_leftovers(h.home()).empty());
+  CHECK(a3s::test::home_problems(h.home()).empty());
+}
+
+TEST_CASE("an open deletes what an unfinished removal left and clears its rows", "[images]") {
+  TempDir tmp;
+  const fs::path home = tmp.path() / "home";
+  const std::string hex_d(64, 'd');
+  {
+    auto store = st::Store::open(a3s::test::options_for(home));
+    fs::create_directories(store->images().layout_of(digest_of('d')));
+    a3s::test::run_sqlite3(
+        store->options().db_path,
+        "INSERT INTO pending_removals (catalog, name) VALUES ('images', '" + hex_d + "');");
+  }
+  auto store = st::Store::open(a3s::test::options_for(home));
+  CHECK_FALSE(fs::exists(store->images().layout_of(digest_of('d'))));
+  st::Database db(store->options());
+  CHECK(pending_removals(db).empty());
+  CHECK(a3s::test::staging_leftovers(home).empty());
+}
+
 TEST_CASE("the cache cap comes from Options or A3S_IMAGE_CACHE_SIZE", "[images]") {
   TempDir tmp;
   const auto opts = a3s::test::options_for(tmp.path());

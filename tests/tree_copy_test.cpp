@@ -200,6 +200,65 @@ TEST_CASE("copy_tree copies regular files with their contents and modes, and emp
   chmod_or_throw(src / "sub" / "ro", 0755);
 }
 
+TEST_CASE("copy_tree copies files of sizes around its chunks byte for byte, with their modes") {
+  // 256 KiB: the read/write loop's buffer (lib/src/file_contents.cpp).
+  // copy_file_range's 1 GiB chunk is crossed by the sparse 1 GiB test.
+  constexpr std::size_t kChunk = std::size_t{1} << 18;
+  const std::size_t sizes[] = {0, 1, kChunk - 1, kChunk, kChunk + 1, 3 * kChunk + 7};
+  const mode_t modes[] = {0600, 0640, 0755, 0444, 0700, 0604};
+
+  TempDir tmp;
+  // A source on the destination's file system (a reflink or
+  // copy_file_range), and one on /dev/shm when that is another (tmpfs:
+  // copy_file_range refuses the pair and the read/write loop copies).
+  std::vector<fs::path> roots = {tmp.path() / "src"};
+  std::string shm = "/dev/shm/a3s-tree-copy-XXXXXX";
+  struct RemoveAtEnd {
+    fs::path dir;
+    ~RemoveAtEnd() {
+      std::error_code ec;
+      if (!dir.empty()) fs::remove_all(dir, ec);
+    }
+  } shm_dir;
+  struct stat tmp_st {};
+  struct stat shm_st {};
+  if (::stat(tmp.path().c_str(), &tmp_st) == 0 && ::stat("/dev/shm", &shm_st) == 0 &&
+      tmp_st.st_dev != shm_st.st_dev && ::mkdtemp(shm.data()) != nullptr) {
+    shm_dir.dir = shm;
+    roots.push_back(shm_dir.dir / "src");
+  } else {
+    WARN("no /dev/shm on another file system: the read/write loop is not exercised");
+  }
+
+  for (const fs::path& src : roots) {
+    INFO("source " << src);
+    fs::create_directories(src / "nested");
+    std::vector<std::pair<fs::path, std::string>> files;
+    for (std::size_t i = 0; i < std::size(sizes); ++i) {
+      std::string bytes(sizes[i], '\0');
+      for (std::size_t j = 0; j < bytes.size(); ++j) {
+        bytes[j] = static_cast<char>((j * 131 + i * 17 + j / 4093) & 0xff);
+      }
+      const fs::path rel = fs::path(i % 2 == 0 ? "" : "nested") / ("f" + std::to_string(i));
+      write_file(src / rel, bytes);
+      chmod_or_throw(src / rel, modes[i]);
+      files.emplace_back(rel, std::move(bytes));
+    }
+    const std::string name = "dest" + std::to_string(&src - roots.data());
+    const auto stats = copy(src, tmp.path(), name);
+    std::uint64_t total = 0;
+    for (std::size_t i = 0; i < files.size(); ++i) {
+      const auto& [rel, bytes] = files[i];
+      INFO("file " << rel << " of " << bytes.size() << " bytes");
+      CHECK(read_file(tmp.path() / name / rel) == bytes);
+      CHECK(perms(tmp.path() / name / rel) == modes[i]);
+      total += bytes.size();
+    }
+    CHECK(stats.bytes == total);
+    CHECK(stats.skipped == 0);
+  }
+}
+
 TEST_CASE("copy_tree keeps symlinks as symlinks and never follows one below the source") {
   TempDir tmp;
   const fs::path src = tmp.path() / "src";

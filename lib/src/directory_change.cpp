@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <map>
 
 #include "database.hpp"
 #include "fault_injection.hpp"
@@ -12,6 +13,28 @@ namespace a3s::store::detail {
 namespace fs = std::filesystem;
 
 namespace {
+
+// How many pending_removals rows of a catalog a removal leaves in place
+// before it clears them: clearing costs an fsync of the catalog directory,
+// so one removal in this many pays it.
+constexpr std::size_t kPendingRemovalsKept = 64;
+
+// The catalog column of pending_removals.
+const char* catalog_key(CatalogKind kind) {
+  switch (kind) {
+    case CatalogKind::volumes:
+      return "volumes";
+    case CatalogKind::snapshots:
+      return "snapshots";
+    case CatalogKind::images:
+      break;
+  }
+  return "images";
+}
+
+bool contains(const std::vector<std::string>& names, const std::string& name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
 
 std::string join(const std::vector<std::string>& parts) {
   std::string text;
@@ -188,13 +211,36 @@ void DirectoryChange::place_all(Connection& conn, const std::vector<Placement>& 
   }
 }
 
-void DirectoryChange::remove_after_commit(std::vector<std::string> names) {
+void DirectoryChange::remove_after_commit(Connection& conn, std::vector<std::string> names) {
   naming_object([&] {
     removals_ = std::move(names);
-    if (removals_.empty()) {
-      drop_intent();
-    } else {
-      record_intent(removals_);
+    if (removals_.empty()) return;
+    const char* catalog = catalog_key(catalog_->kind());
+    const auto pending = pending_removals(conn, catalog_->kind());
+    if (pending.size() >= kPendingRemovalsKept) {
+      // The earlier removals' entries: this transaction takes no row from
+      // them (only from `removals_`), so one no row owns now was unowned
+      // before it began and is deleted whether it commits or not.
+      for (const auto& name : pending) {
+        if (contains(removals_, name) || !is_entry_name(catalog_->kind(), name)) continue;
+        if (owned_by_a_row(conn, catalog_->kind(), name)) continue;
+        if (auto staged = catalog_->move_out(name); !staged.empty()) moved_aside_.push_back(staged);
+      }
+      // Their moves out of the catalog (ours, and those of the finish()
+      // that deleted them) are durable before the rows naming them go.
+      fsync_directory(catalog_->fd(), catalog_->path());
+      auto clear = conn.prepare("DELETE FROM pending_removals WHERE catalog = ?");
+      clear->bind(1, catalog);
+      clear->exec();
+    }
+    auto insert = conn.prepare(
+        "INSERT INTO pending_removals (catalog, name) VALUES (?, ?) "
+        "ON CONFLICT (catalog, name) DO NOTHING");
+    for (const auto& name : removals_) {
+      insert->reset();
+      insert->bind(1, catalog);
+      insert->bind(2, name);
+      insert->exec();
     }
   });
 }
@@ -205,6 +251,8 @@ void DirectoryChange::finish() {
   if (!removals_.empty()) {
     std::vector<std::string> retired;
     try {
+      // Writes nothing: the write lock only keeps a placement of the same
+      // name out while the entries move.
       db_.write(object_, [&](Connection& conn) {
         failures.clear();
         for (const auto& name : removals_) {
@@ -223,13 +271,10 @@ void DirectoryChange::finish() {
     A3S_FAULT_POINT("files.retire.after_move");
     moved_aside_.insert(moved_aside_.end(), retired.begin(), retired.end());
   }
-  // What could not be moved keeps its intent, so the next open retries it.
-  if (failures.empty()) {
-    try {
-      drop_intent();
-    } catch (const Error& e) {
-      failures.emplace_back(e.what());
-    }
+  try {
+    drop_intent();  // a placement's
+  } catch (const Error& e) {
+    failures.emplace_back(e.what());
   }
   moved_aside_.insert(moved_aside_.end(), staged_.begin(), staged_.end());
   staged_.clear();
@@ -238,6 +283,7 @@ void DirectoryChange::finish() {
       failures.push_back(std::move(failure));
     }
   }
+  if (!removals_.empty()) A3S_FAULT_POINT("files.retire.after_delete");
   if (!failures.empty()) {
     if (removals_.empty()) {
       // The new entry is in place and recorded; a leftover in staging is
@@ -327,15 +373,76 @@ void sweep_catalog(Database& db, CatalogDir& catalog, const std::string& databas
   }
 }
 
+// The pending_removals rows of the catalog when one of them names an entry
+// that is still there (else the rows wait for the next removal to clear
+// them: a sweep that writes costs a commit): moves out those entries that no
+// row owns, clears the rows, and deletes what it moved after the commit.
+void sweep_pending_removals(Database& db, CatalogDir& catalog,
+                            const std::vector<std::string>& pending) {
+  const auto there = [&](const std::string& name) {
+    return is_entry_name(catalog.kind(), name) && catalog.entry_type(name) != EntryType::absent;
+  };
+  if (std::none_of(pending.begin(), pending.end(), there)) return;
+  std::vector<std::string> moved;
+  db.write("catalog '" + catalog.path().string() + "'", [&](Connection& conn) {
+    moved.clear();
+    auto clear = conn.prepare("DELETE FROM pending_removals WHERE catalog = ? AND name = ?");
+    clear->bind(1, catalog_key(catalog.kind()));
+    for (const auto& name : pending_removals(conn, catalog.kind())) {
+      if (is_entry_name(catalog.kind(), name) && !owned_by_a_row(conn, catalog.kind(), name)) {
+        try {
+          if (auto staged = catalog.move_out(name); !staged.empty()) {
+            detail::log().info("sweeping '{}', whose removal was committed but not finished",
+                               catalog.entry_path(name).string());
+            moved.push_back(staged);
+          }
+        } catch (const Error& e) {
+          detail::log().warn("{} (left in place)", e.what());
+          continue;  // its row stays, for the next sweep to retry
+        }
+      }
+      clear->reset();
+      clear->bind(2, name);
+      clear->exec();
+    }
+    // The moves are durable before the rows naming them go.
+    fsync_directory(catalog.fd(), catalog.path());
+    return 0;
+  });
+  for (const auto& staged : moved) {
+    if (auto failure = catalog.remove_staged(staged); !failure.empty())
+      detail::log().warn("{}", failure);
+  }
+}
+
 }  // namespace
+
+std::vector<std::string> pending_removals(Connection& conn, CatalogKind kind) {
+  auto q = conn.prepare("SELECT name FROM pending_removals WHERE catalog = ? ORDER BY name");
+  q->bind(1, catalog_key(kind));
+  std::vector<std::string> names;
+  while (q->executeStep()) names.push_back(q->getColumn(0).getString());
+  return names;
+}
 
 void sweep_home(Database& db, const fs::path& home) {
   if (!changes_home_files(db.options())) return;
   const std::string database = db.options().db_path.string();
+  std::map<CatalogKind, std::vector<std::string>> pending;
+  try {
+    db.read("pending removals", [&](Connection& conn) {
+      pending.clear();
+      for (const CatalogKind kind : kAllCatalogs) pending[kind] = pending_removals(conn, kind);
+      return 0;
+    });
+  } catch (const std::exception& e) {
+    detail::log().warn("not sweeping pending removals: {}", e.what());
+  }
   for (const CatalogKind kind : kAllCatalogs) {
     try {
       if (auto catalog = CatalogDir::open(home, kind, /*create=*/false)) {
         sweep_catalog(db, *catalog, database);
+        sweep_pending_removals(db, *catalog, pending[kind]);
       }
     } catch (const std::exception& e) {
       detail::log().warn("not sweeping '{}': {}", catalog_path(home, kind).string(), e.what());

@@ -12,21 +12,41 @@
 //   change.finish();                                       // drop the intent
 // Deleting entries:
 //   db.write(..., [&](Connection& conn) {
-//     change.remove_after_commit({"s1"});                  // intent
+//     change.remove_after_commit(conn, {"s1"});            // pending rows
 //     ... delete the rows ...
 //   });
-//   change.finish();  // retire what no row owns, delete it, drop the intent
+//   change.finish();  // delete what no row owns
 //
 // Both calls inside the transaction are safe to run again when Database
-// retries the body. An intent is written before anything in the catalog
-// changes and dropped only once the files match the committed rows, so a
-// crash at any point leaves an intent for the next open's sweep, which
-// removes every named entry no row owns. A change destroyed without
-// finish() (the transaction failed) removes what it placed unless a row
-// owns it, and deletes its staged copy; when the COMMIT's fsync failed
-// (last_commit_outcome_unknown) it leaves what it placed and its intent to
-// the sweep of the first open after this process is gone instead, since a
-// crash may still bring the rows back.
+// retries the body.
+//
+// A placement's intent is a file, written and synced before anything in
+// the catalog changes and dropped only once the files match the committed
+// rows, so a crash at any point leaves an intent for the next open's sweep,
+// which removes every named entry no row owns.
+//
+// A removal's intent is a pending_removals row (schema 0005) inserted by
+// the deleting transaction itself: it commits exactly when the rows go, so
+// a removal costs that one commit. Such a row asks only that <catalog>/<name>
+// be deleted if no row owns it, which is right whoever does it and however
+// often, as long as it is done holding the write lock (so that no placement
+// of the same name runs meanwhile). finish() deletes the entries but leaves
+// the rows: clearing them would cost a second durable commit per removal,
+// and its moves out of the catalog are not synced, so a power cut may bring
+// an entry back, which its row then still names. The rows are cleared in
+// batches by a later removal of the same catalog, in its own transaction:
+// it moves out their entries that no row owns and fsyncs the catalog
+// directory (making every earlier move out of it durable) before deleting
+// them; and by a sweep, likewise. A pending row whose entry is gone is
+// therefore normal and no finding; one whose entry is still there means a
+// crash, a power cut or an I/O error came between the commit and the
+// deletion, and the next open's sweep (or that later removal) deletes it.
+//
+// A change destroyed without finish() (the transaction failed) removes what
+// it placed unless a row owns it, and deletes its staged copy; when the
+// COMMIT's fsync failed (last_commit_outcome_unknown) it leaves what it
+// placed and its intent to the sweep of the first open after this process
+// is gone instead, since a crash may still bring the rows back.
 #pragma once
 
 #include <filesystem>
@@ -103,17 +123,24 @@ class DirectoryChange {
   // Whether place() has put staged directories in place.
   bool placed() const { return !placed_.empty(); }
 
-  // Inside the write transaction: the entries named `names` are to be
-  // deleted once it commits. A re-run replaces the names. Throws io.
-  void remove_after_commit(std::vector<std::string> names);
+  // Inside the write transaction on `conn`, called at most once per run of
+  // its body: the entries named `names` (entries this transaction leaves
+  // without a row) are to be deleted once it commits. Records them as
+  // pending_removals rows; once the catalog has many, the earlier ones are
+  // cleared, their entries that no row owns moved into staging first (and
+  // deleted by finish(), or by the destructor if the transaction fails:
+  // they were unowned before it too). Empty `names` writes nothing and
+  // forgets the names of an earlier run of the body. Throws io.
+  void remove_after_commit(Connection& conn, std::vector<std::string> names);
 
   // After the transaction committed. A placement: drops the intent and
   // deletes what was moved aside or not used. A removal: holding the write
-  // lock, moves each named entry that no row owns (one may have been made
-  // again meanwhile) into staging, then deletes them and drops the intent.
-  // Throws io naming every entry that could not be moved or deleted (it
-  // stays where it is, and its intent with it, for the next open to retry);
-  // the rows stay committed.
+  // lock (a transaction that writes nothing, so no commit to sync), moves
+  // each named entry that no row owns (one may have been made again
+  // meanwhile) into staging, then deletes them; the pending rows stay (see
+  // the file comment). Throws io naming every entry that could not be moved
+  // or deleted (it stays where it is, its pending row with it, for the next
+  // open to retry); the rows stay committed.
   void finish();
 
  private:
@@ -138,12 +165,16 @@ class DirectoryChange {
   bool finished_ = false;
 };
 
+// The names of the `kind` catalog's pending_removals rows, in name order.
+std::vector<std::string> pending_removals(Connection& conn, CatalogKind kind);
+
 // Recovery at open, for each catalog of `db`'s home: the intents of
-// processes that are gone have their entries that no row owns moved into
-// staging, and every staging entry of a process that is gone is deleted.
-// Intents of another database are left alone. Takes the write lock only
-// when there is something to sweep. Logs what it cannot do and never
-// throws: a leftover never keeps the home from opening.
+// processes that are gone, and the pending_removals rows whose entries are
+// still there, have their entries that no row owns moved into staging (those
+// pending rows are then cleared), and every staging entry of a process that
+// is gone is deleted. Intents of another database are left alone. Takes the
+// write lock only when there is something to sweep. Logs what it cannot do
+// and never throws: a leftover never keeps the home from opening.
 void sweep_home(Database& db, const std::filesystem::path& home);
 
 }  // namespace a3s::store::detail

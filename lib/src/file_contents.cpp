@@ -1,6 +1,8 @@
 #include "file_contents.hpp"
 
 #include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -36,8 +38,23 @@ void write_all(int fd, const char* data, std::size_t size, off_t offset, const f
 
 }  // namespace
 
+bool FileContentsCopier::clone(int in, int out, const fs::path& dest) {
+  if (!clone_works_) return false;
+  if (::ioctl(out, FICLONE, in) == 0) return true;
+  const int err = errno;
+  // The file system has no reflinks (ENOTTY, EOPNOTSUPP), or not between
+  // these two (EXDEV): the files of one tree copy are on the same two, so
+  // no later file tries. EINVAL, and any error, leaves only this file to
+  // the copy, which reports a real error itself (a limit or a full disk).
+  if (err == ENOTTY || err == EOPNOTSUPP || err == EXDEV || err == ENOSYS) clone_works_ = false;
+  // A failed clone may have left part of the file: the copy starts empty.
+  if (::ftruncate(out, 0) != 0) throw_io("cannot set the size of", dest, errno);
+  return false;
+}
+
 void FileContentsCopier::copy(int in, int out, off_t size, const fs::path& source,
                               const fs::path& dest) {
+  if (size > 0 && clone(in, out, dest)) return;
   bool use_range = copy_file_range_works_;
   off_t pos = 0;
   while (pos < size) {

@@ -8,11 +8,14 @@
 
 namespace a3s::store::detail {
 
-// Copies file contents for one tree copy; keeps its buffer and what it
-// learnt about copy_file_range between files. Not thread-safe.
+// Copies file contents for one tree copy: a reflink (FICLONE) where the
+// file system offers one, else copy_file_range, else a read/write loop;
+// keeps its buffer and what it learnt about the first two between files.
+// Not thread-safe.
 class FileContentsCopier {
  public:
-  // Copies the data extents of the first `size` bytes of `in` to the same
+  // Shares the first `size` bytes of `in` with the empty `out` (a reflink,
+  // holes included) or else copies the data extents of them to the same
   // offsets of `out`, leaving the holes between them unwritten (holes in the
   // copy too; setting the copy's size is the caller's part). Without
   // SEEK_DATA on the file system the whole range is copied. Stops early
@@ -29,10 +32,17 @@ class FileContentsCopier {
   void copy_extent(int in, int out, off_t offset, off_t length, bool& use_range,
                    const std::filesystem::path& source, const std::filesystem::path& dest);
 
+  // Makes `out` (empty) a reflink of all of `in` and returns true, or
+  // returns false with `out` empty again when the file system cannot.
+  // Throws Error(io) naming `dest` only when `out` cannot be emptied.
+  bool clone(int in, int out, const std::filesystem::path& dest);
+
   // The read/write loop's buffer, allocated on its first use.
   std::vector<char> buffer_;
   // False once the kernel said it has no copy_file_range.
   bool copy_file_range_works_ = true;
+  // False once the file systems said they have no reflinks.
+  bool clone_works_ = true;
 };
 
 }  // namespace a3s::store::detail

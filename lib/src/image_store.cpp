@@ -288,7 +288,7 @@ std::vector<StoredImage> ImageStore::remove(std::string_view reference_or_digest
     erase->exec();
     std::vector<std::string> digests;
     for (const auto& image : images) digests.push_back(image.digest);
-    change.remove_after_commit(unowned_layouts(conn, digests));
+    change.remove_after_commit(conn, unowned_layouts(conn, digests));
     return images;
   });
   A3S_FAULT_POINT("image.remove.after_commit");
@@ -340,7 +340,7 @@ std::vector<std::string> ImageStore::evict(std::uint64_t max_size_bytes) {
       digests.push_back(std::move(digest));
       references.push_back(std::move(reference));
     }
-    change.remove_after_commit(unowned_layouts(conn, digests));
+    change.remove_after_commit(conn, unowned_layouts(conn, digests));
     A3S_FAULT_POINT("image.evict.before_commit");
     return references;
   });

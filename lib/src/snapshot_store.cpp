@@ -239,15 +239,15 @@ std::optional<SnapshotMetadata> SnapshotStore::remove(std::string_view id) {
   detail::DirectoryChange change(db_, home_, detail::CatalogKind::snapshots, snapshot_name(id));
   auto removed =
       db_.write(snapshot_name(id), [&](Connection& conn) -> std::optional<SnapshotMetadata> {
-        change.remove_after_commit({std::string(id)});
         auto q = conn.prepare(kDeleteSnapshot.c_str());
         q->bind(1, std::string(id));
         if (!q->executeStep()) {
-          change.remove_after_commit({});
+          change.remove_after_commit(conn, {});  // after a retry: the other run's names go
           return std::nullopt;
         }
         SnapshotMetadata snapshot = decode(*q);
         q->executeStep();  // to SQLITE_DONE: the delete is complete
+        change.remove_after_commit(conn, {std::string(id)});
         A3S_FAULT_POINT("snapshot.delete.before_commit");
         return snapshot;
       });
@@ -286,7 +286,7 @@ std::vector<std::string> SnapshotStore::prune(std::uint64_t max_count, std::uint
       --count;
       bytes -= static_cast<std::uint64_t>(oldest->getColumn(1).getInt64());
     }
-    change.remove_after_commit(ids);
+    change.remove_after_commit(conn, ids);
     auto erase = conn.prepare("DELETE FROM snapshots WHERE id = ?");
     for (const auto& id : ids) {
       erase->reset();

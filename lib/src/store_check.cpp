@@ -7,6 +7,7 @@
 
 #include <SQLiteCpp/Statement.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <filesystem>
@@ -195,6 +196,7 @@ void check_catalog(Connection& conn, const fs::path& home, CatalogKind kind, boo
   }
   if (!catalog) return;
 
+  const auto pending = pending_removals(conn, kind);
   for (const auto& name : catalog->entries()) {
     const fs::path path = catalog->entry_path(name);
     if (name.starts_with(kLegacyStagingPrefix)) {
@@ -213,6 +215,14 @@ void check_catalog(Connection& conn, const fs::path& home, CatalogKind kind, boo
       continue;
     }
     const std::string object = object_of(kind, name);
+    if (std::binary_search(pending.begin(), pending.end(), name)) {
+      // Repaired by the sweep a repair runs first; here only when it failed.
+      check.add("staging_leftover", object,
+                "'" + path.string() +
+                    "' has no row: its removal was committed, but its process stopped "
+                    "before deleting it (the next open deletes it)");
+      continue;
+    }
     if (kind == CatalogKind::volumes) {
       check.add("orphan_directory", object,
                 "'" + path.string() + "' has no volume row (user data: never deleted)");
@@ -367,7 +377,7 @@ void check_rows_and_files(Database& db, bool repair, Check& check) {
       for (auto& [kind, change] : changes) {
         std::vector<std::string> names;
         for (const auto& [name, finding] : check.orphans[kind]) names.push_back(name);
-        if (!names.empty()) change->remove_after_commit(std::move(names));
+        if (!names.empty()) change->remove_after_commit(conn, std::move(names));
       }
     }
     return 0;

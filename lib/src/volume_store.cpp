@@ -175,7 +175,7 @@ VolumeConfig VolumeStore::remove(std::string_view name, bool force) {
       throw Error(ErrorCode::in_use, volume_name(name) + " is in use by " + boxes +
                                          "; detach it or force the removal");
     }
-    change.remove_after_commit({std::string(name)});
+    change.remove_after_commit(conn, {std::string(name)});
     erase(conn, name);
     return volume;
   });
@@ -251,7 +251,7 @@ std::vector<std::string> VolumeStore::prune() {
         "SELECT name FROM volumes WHERE NOT EXISTS "
         "(SELECT 1 FROM volume_users WHERE volume_users.volume = volumes.name) ORDER BY name");
     while (unused->executeStep()) names.push_back(unused->getColumn(0).getString());
-    change.remove_after_commit(names);
+    change.remove_after_commit(conn, names);
     for (const auto& name : names) erase(conn, name);
     return names;
   });

@@ -19,6 +19,7 @@
 #include "boxes.hpp"
 #include "harness.hpp"
 #include "procs.hpp"
+#include "snapshot_copy.hpp"
 
 #ifndef A3S_STORE_CLI
 #define A3S_STORE_CLI ""
@@ -448,6 +449,11 @@ int run_bench(Config cfg, const std::string& json_path, const fs::path& self) {
     }
     std::fprintf(stderr, "bench: peak memory, network list of %zu\n", cfg.memory_records);
     for (auto& r : run_memory(self, cfg.memory_records, notes)) rows.push_back(std::move(r));
+    std::fprintf(stderr, "bench: snapshot save vs cp -a + sync\n");
+    for (auto& r :
+         run_snapshot_copy(cfg.quick ? std::uint64_t{64} << 20 : std::uint64_t{1} << 30, notes)) {
+      rows.push_back(std::move(r));
+    }
     if (cfg.quick) {
       notes.push_back("memory: --quick measures 10,000 networks, not 100,000");
     }
