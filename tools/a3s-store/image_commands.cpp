@@ -1,4 +1,5 @@
 // `a3s-store image ...` (SPEC §7).
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -22,13 +23,13 @@ std::string short_digest(const std::string& digest) {
   return std::string(hex.substr(0, 12));
 }
 
-std::string table(const std::vector<store::StoredImage>& images) {
-  Table t({"REFERENCE", "DIGEST", "SIZE", "PULLED", "LAST USED"});
-  for (const auto& i : images) {
-    t.add({i.reference, short_digest(i.digest), store::format_size(i.size_bytes),
-           store::format_rfc3339(i.pulled_at), store::format_rfc3339(i.last_used)});
-  }
-  return t.str();
+void print_images(const std::vector<store::StoredImage>& images) {
+  print_table<5>({"REFERENCE", "DIGEST", "SIZE", "PULLED", "LAST USED"}, images,
+                 [](const store::StoredImage& i) {
+                   return std::array<Cell, 5>{
+                       i.reference, short_digest(i.digest), store::format_size(i.size_bytes),
+                       store::format_rfc3339(i.pulled_at), store::format_rfc3339(i.last_used)};
+                 });
 }
 
 struct Args {
@@ -64,7 +65,7 @@ void add_image_commands(CLI::App& app, Context& ctx) {
   auto* ls = group->add_subcommand("ls", "List images");
   ctx.on(ls, [&ctx] {
     const auto images = ctx.open_store()->images().list();
-    emit_list(ctx, images, table);
+    emit_list(ctx, images, print_images);
   });
 
   auto* inspect = group->add_subcommand("inspect", "Show an image and mark it used");

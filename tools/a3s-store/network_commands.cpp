@@ -1,6 +1,7 @@
 // `a3s-store network ...` (SPEC §7).
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <memory>
 #include <optional>
 
@@ -17,12 +18,13 @@ store::NetworkConfig get_existing(store::Store& store, const std::string& name) 
   return *network;
 }
 
-std::string table(const std::vector<store::NetworkSummary>& networks) {
-  Table t({"NAME", "SUBNET", "GATEWAY", "DRIVER", "ENDPOINTS", "CREATED"});
-  for (const auto& n : networks) {
-    t.add({n.name, n.subnet, n.gateway, n.driver, std::to_string(n.endpoint_count), n.created_at});
-  }
-  return t.str();
+void print_networks(const std::vector<store::NetworkSummary>& networks) {
+  print_table<6>({"NAME", "SUBNET", "GATEWAY", "DRIVER", "ENDPOINTS", "CREATED"}, networks,
+                 [](const store::NetworkSummary& n) {
+                   return std::array<Cell, 6>{
+                       n.name,      n.subnet, n.gateway, n.driver, std::to_string(n.endpoint_count),
+                       n.created_at};
+                 });
 }
 
 struct Args {
@@ -76,7 +78,7 @@ void add_network_commands(CLI::App& app, Context& ctx) {
     if (ctx.json) {
       emit(ctx, to_json_array(store->networks().list()), {});
     } else {
-      emit(ctx, nullptr, table(store->networks().summaries()));
+      print_networks(store->networks().summaries());
     }
   });
 

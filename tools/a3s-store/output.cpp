@@ -1,9 +1,16 @@
 #include "output.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <iostream>
 
 namespace a3s::cli {
+
+namespace {
+
+constexpr std::size_t kChunkBytes = std::size_t{64} << 10;
+
+}  // namespace
 
 std::string pretty(const nlohmann::ordered_json& value) {
   return value.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
@@ -24,30 +31,26 @@ std::string join_or_dash(const std::vector<std::string>& items) {
   return out;
 }
 
-Table::Table(std::vector<std::string> headers) { rows_.push_back(std::move(headers)); }
-
-void Table::add(std::vector<std::string> row) {
-  row.resize(rows_.front().size());
-  rows_.push_back(std::move(row));
+TableWriter::TableWriter(std::vector<std::size_t> widths) : widths_(std::move(widths)) {
+  chunk_.reserve(kChunkBytes + 4096);
 }
 
-std::string Table::str() const {
-  std::vector<std::size_t> widths(rows_.front().size(), 0);
-  for (const auto& row : rows_) {
-    for (std::size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], row[c].size());
+void TableWriter::line(const std::string_view* cells) {
+  for (std::size_t c = 0; c < widths_.size(); ++c) {
+    chunk_ += cells[c];
+    if (c + 1 < widths_.size()) chunk_.append(widths_[c] - cells[c].size() + 3, ' ');
   }
-  std::size_t line_width = 1;
-  for (std::size_t width : widths) line_width += width + 3;
-  std::string out;
-  out.reserve(line_width * rows_.size());
-  for (const auto& row : rows_) {
-    for (std::size_t c = 0; c < row.size(); ++c) {
-      out += row[c];
-      if (c + 1 < row.size()) out.append(widths[c] - row[c].size() + 3, ' ');
-    }
-    out += '\n';
+  chunk_ += '\n';
+  if (chunk_.size() >= kChunkBytes) {
+    std::fwrite(chunk_.data(), 1, chunk_.size(), stdout);
+    chunk_.clear();
   }
-  return out;
+}
+
+void TableWriter::finish() {
+  std::fwrite(chunk_.data(), 1, chunk_.size(), stdout);
+  chunk_.clear();
+  std::fflush(stdout);
 }
 
 }  // namespace a3s::cli

@@ -1,4 +1,5 @@
 // `a3s-store snapshot ...` (SPEC §7).
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <cstdint>
@@ -71,13 +72,16 @@ CLI::Validator whole_number(std::uint64_t min, std::uint64_t max) {
       "N");
 }
 
-std::string table(const std::vector<store::SnapshotMetadata>& snapshots) {
-  Table t({"ID", "NAME", "BOX", "IMAGE", "SIZE", "CREATED"});
-  for (const auto& s : snapshots) {
-    t.add({s.id, s.name, s.source_box_id, s.image, store::format_size(s.size_bytes),
-           store::format_rfc3339(s.created_at)});
-  }
-  return t.str();
+void print_snapshots(const std::vector<store::SnapshotMetadata>& snapshots) {
+  print_table<6>({"ID", "NAME", "BOX", "IMAGE", "SIZE", "CREATED"}, snapshots,
+                 [](const store::SnapshotMetadata& s) {
+                   return std::array<Cell, 6>{s.id,
+                                              s.name,
+                                              s.source_box_id,
+                                              s.image,
+                                              store::format_size(s.size_bytes),
+                                              store::format_rfc3339(s.created_at)};
+                 });
 }
 
 struct Args {
@@ -159,7 +163,7 @@ void add_snapshot_commands(CLI::App& app, Context& ctx) {
   auto* ls = group->add_subcommand("ls", "List snapshots, newest first");
   ctx.on(ls, [&ctx] {
     const auto snapshots = ctx.open_store()->snapshots().list();
-    emit_list(ctx, snapshots, table);
+    emit_list(ctx, snapshots, print_snapshots);
   });
 
   auto* inspect = group->add_subcommand("inspect", "Show a snapshot");

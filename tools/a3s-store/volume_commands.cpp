@@ -1,4 +1,5 @@
 // `a3s-store volume ...` (SPEC §7).
+#include <array>
 #include <memory>
 
 #include "a3s/store/error.hpp"
@@ -9,13 +10,17 @@
 namespace a3s::cli {
 namespace {
 
-std::string table(const std::vector<store::VolumeConfig>& volumes) {
-  Table t({"NAME", "DRIVER", "MOUNT POINT", "IN USE BY", "SIZE LIMIT", "CREATED"});
-  for (const auto& v : volumes) {
-    t.add({v.name, v.driver, v.mount_point, join_or_dash(v.in_use_by),
-           v.size_limit == 0 ? "unlimited" : store::format_size(v.size_limit), v.created_at});
-  }
-  return t.str();
+void print_volumes(const std::vector<store::VolumeConfig>& volumes) {
+  print_table<6>({"NAME", "DRIVER", "MOUNT POINT", "IN USE BY", "SIZE LIMIT", "CREATED"}, volumes,
+                 [](const store::VolumeConfig& v) {
+                   return std::array<Cell, 6>{
+                       v.name,
+                       v.driver,
+                       v.mount_point,
+                       join_or_dash(v.in_use_by),
+                       v.size_limit == 0 ? "unlimited" : store::format_size(v.size_limit),
+                       v.created_at};
+                 });
 }
 
 struct Args {
@@ -54,7 +59,7 @@ void add_volume_commands(CLI::App& app, Context& ctx) {
   auto* ls = group->add_subcommand("ls", "List volumes");
   ctx.on(ls, [&ctx] {
     const auto volumes = ctx.open_store()->volumes().list();
-    emit_list(ctx, volumes, table);
+    emit_list(ctx, volumes, print_volumes);
   });
 
   auto* inspect = group->add_subcommand("inspect", "Show a volume");
