@@ -399,7 +399,7 @@ void run_group_commit(const Config& cfg, std::size_t n, std::vector<Row>& rows) 
                  one.result.ns_per_op / eight.result.ns_per_op);
   }
   for (Row* row : {&one, &eight}) {
-    row->extra["mode"] = "threads";
+    row->mode = std::string(mode_name(Mode::threads));
     row->extra["statistic"] = "best of 3 rounds alternating 1 and 8 threads";
     rows.push_back(std::move(*row));
   }
