@@ -178,7 +178,8 @@ const Row* find_row(const std::vector<Row>& rows, const std::string& op, const s
                     const std::string& mode) {
   for (const auto& r : rows) {
     if (r.op == op && r.impl == impl && r.records == records && r.threads == threads &&
-        r.mode == mode && r.note.empty() && (impl == "json-file-2.4.0" || r.durability == durability)) {
+        r.mode == mode && r.note.empty() &&
+        (impl == "json-file-2.4.0" || r.durability == durability)) {
       return &r;
     }
   }
