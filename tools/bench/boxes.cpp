@@ -191,21 +191,10 @@ struct Report {
 };
 static_assert(sizeof(Report) <= PIPE_BUF);
 
-void write_fully(int fd, const void* data, std::size_t size) {
-  const char* p = static_cast<const char*>(data);
-  while (size > 0) {
-    const ssize_t n = ::write(fd, p, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    p += n;
-    size -= static_cast<std::size_t>(n);
-  }
-}
-
 // The body of child `index`; never returns.
 [[noreturn]] void box_child(std::size_t index, const std::function<std::string()>& body,
                             int ready_fd, int go_fd, int report_fd) {
-  write_fully(ready_fd, "r", 1);
+  write_all(ready_fd, "r", 1);
   char c = 0;
   while (::read(go_fd, &c, 1) < 0 && errno == EINTR) {
   }
@@ -221,7 +210,7 @@ void write_fully(int fd, const void* data, std::size_t size) {
   report.failed = error.empty() ? 0 : 1;
   report.ns = ns_between(t0, Clock::now());
   std::snprintf(report.error, sizeof report.error, "%s", error.c_str());
-  write_fully(report_fd, &report, sizeof report);
+  write_all(report_fd, &report, sizeof report);
   ::_exit(0);
 }
 

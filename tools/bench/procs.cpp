@@ -23,12 +23,6 @@
 extern char** environ;
 
 namespace bench {
-namespace {
-
-std::uint64_t ns_since(Clock::time_point t0) {
-  return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count());
-}
 
 void write_all(int fd, const void* data, std::size_t size) {
   const char* p = static_cast<const char*>(data);
@@ -39,6 +33,13 @@ void write_all(int fd, const void* data, std::size_t size) {
     p += n;
     size -= static_cast<std::size_t>(n);
   }
+}
+
+namespace {
+
+std::uint64_t ns_since(Clock::time_point t0) {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count());
 }
 
 // The body of one connecting process; never returns. For json-file-2.4.0

@@ -9,6 +9,10 @@
 
 namespace bench {
 
+// Writes all of `data` to `fd`, retrying on EINTR; stops at another error
+// (the reader is gone, and the caller finds out from the reader's side).
+void write_all(int fd, const void* data, std::size_t size);
+
 struct Spawned {
   int exit_code = -1;  // -2: killed at the timeout
   std::uint64_t wall_ns = 0;
