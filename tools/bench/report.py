@@ -118,6 +118,23 @@ def extras(rows, n):
                    f"{duration(cli['ns_per_op'])} against {duration(shell['ns_per_op'])} for "
                    f"`sqlite3 box.db` with the equivalent query "
                    f"({ratio(cli['ns_per_op'], shell['ns_per_op'])})")
+    for n in rows.sizes("network.connect"):
+        one = rows.find("network.connect", "a3s", n, "full", 1, "threads")
+        eight = rows.find("network.connect", "a3s", n, "full", 8, "threads")
+        if one and eight:
+            out.append(f"- group commit, network.connect at FULL, {n:,} records: 8 threads of one "
+                       f"process {ratio(one['ns_per_op'], eight['ns_per_op'])} the 1-thread "
+                       f"throughput ({duration(eight['ns_per_op'])} vs {duration(one['ns_per_op'])} "
+                       f"per op; p99 per op {duration(eight.get('p99_ns'))} vs "
+                       f"{duration(one.get('p99_ns'))})")
+    save = rows.find("snapshot.save_1gib", "a3s")
+    cp = rows.find("snapshot.save_1gib", "cp-a+sync")
+    if save and cp:
+        out.append(f"- snapshot save of a {save['bytes'] / 2**20:,.0f} MiB tree ({save['files']:,} "
+                   f"files): {duration(save['ns_per_op'])} ({save['bytes_per_s'] / 2**20:,.0f} "
+                   f"MiB/s) against {duration(cp['ns_per_op'])} ({cp['bytes_per_s'] / 2**20:,.0f} "
+                   f"MiB/s) for `cp -a` + `sync` "
+                   f"({ratio(save['ns_per_op'], cp['ns_per_op'])} the time)")
     memory = [r for r in rows.rows if r["op"] == "memory.network_list"]
     if memory:
         parts = [f"{r['impl']} {r.get('peak_rss_kb', 0) / 1024:,.0f} MiB" for r in memory]
