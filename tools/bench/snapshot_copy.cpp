@@ -5,9 +5,6 @@
 // starts after a sync, so none pays for the previous run's dirty pages.
 #include "snapshot_copy.hpp"
 
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,11 +13,9 @@
 #include <fstream>
 #include <random>
 #include <stdexcept>
-#include <thread>
 
 #include "a3s/store/store.hpp"
-
-extern char** environ;
+#include "procs.hpp"
 
 namespace bench {
 namespace {
@@ -75,30 +70,6 @@ Tree make_tree(const fs::path& root, std::uint64_t total_bytes) {
     ++tree.files;
   }
   return tree;
-}
-
-// Runs argv[0] (a path) and waits for it, at most kCopyTimeout. Returns its
-// exit code; -1 when it was killed for taking too long.
-int run_process(const std::vector<std::string>& argv) {
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = 0;
-  if (const int rc = ::posix_spawn(&pid, args[0], nullptr, nullptr, args.data(), environ);
-      rc != 0) {
-    throw std::runtime_error("cannot run " + argv[0]);
-  }
-  const auto deadline = std::chrono::steady_clock::now() + kCopyTimeout;
-  int status = 0;
-  while (::waitpid(pid, &status, WNOHANG) == 0) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
-      return -1;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 std::uint64_t median(std::vector<std::uint64_t> walls) {
@@ -169,8 +140,10 @@ std::vector<Row> run_snapshot_copy(std::uint64_t total_bytes, std::vector<std::s
     const fs::path dest = tmp.path() / ("cp-" + std::to_string(run));
     ::sync();
     const auto t0 = Clock::now();
-    const int code = run_process(
-        {"/bin/sh", "-c", "cp -a \"$1\" \"$2\" && sync", "sh", source.string(), dest.string()});
+    const int code = spawn({"/bin/sh", "-c", "cp -a \"$1\" \"$2\" && sync", "sh", source.string(),
+                            dest.string()},
+                           /*capture_stdout=*/false, kCopyTimeout)
+                         .exit_code;
     const std::uint64_t wall = elapsed_ns(t0);
     fs::remove_all(dest);
     if (code != 0) {
