@@ -322,6 +322,44 @@ TEST_CASE("summaries list every network by name with its endpoints counted", "[n
   CHECK(summaries[2].endpoint_count == 0);
 }
 
+TEST_CASE("summaries count each network's own endpoints when names share prefixes", "[network]") {
+  // The counts come from a scan of the endpoints merged with the networks by
+  // name: a network without endpoints next to one whose name extends its
+  // own, and names that differ in case or punctuation only, must each keep
+  // their own count, and an endpoint row whose network is gone (written in
+  // the sqlite3 shell with foreign keys off) counts for no network. Each
+  // count is checked against get(), which reads one network's endpoints by
+  // name.
+  TempDir tmp;
+  auto store = open_store(tmp);
+  const std::vector<std::pair<std::string, std::size_t>> wanted = {
+      {"B", 1}, {"a", 0}, {"a-b", 2}, {"a.b", 0}, {"a_b", 1}, {"ab", 3}, {"b", 0}};
+  int subnet = 0;
+  for (const auto& [name, endpoints] : wanted) {
+    const std::string prefix = "10.100." + std::to_string(subnet++) + ".";
+    store->networks().create(make_network(name, prefix + "0/24", prefix + "1"));
+    for (std::size_t i = 0; i < endpoints; ++i) {
+      store->networks().connect(name, "box-" + std::to_string(i), "box" + std::to_string(i));
+    }
+  }
+
+  // "a0" sorts between "a.b" and "a_b".
+  a3s::test::run_sqlite3(
+      tmp.path() / "box.db",
+      "PRAGMA foreign_keys = OFF; INSERT INTO network_endpoints (network, box_id, box_name, "
+      "ip_address, mac_address) VALUES ('a0', 'box-9', 'box9', '10.100.9.2', "
+      "'02:42:0a:64:09:02');");
+
+  const auto summaries = store->networks().summaries();
+  REQUIRE(summaries.size() == wanted.size());
+  for (std::size_t i = 0; i < wanted.size(); ++i) {
+    INFO("network " << wanted[i].first);
+    CHECK(summaries[i].name == wanted[i].first);  // SQLite's BINARY order
+    CHECK(summaries[i].endpoint_count == wanted[i].second);
+    CHECK(summaries[i].endpoint_count == store->networks().get(wanted[i].first)->endpoints.size());
+  }
+}
+
 TEST_CASE("update of a missing network is not_found and creates nothing", "[network]") {
   TempDir tmp;
   auto store = open_store(tmp);
