@@ -104,8 +104,13 @@ class TreeCopier {
   // that directory, creates its copy (0700 until finished) and pushes both
   // as a new level. Refuses a level deeper than kMaxDepth.
   void enter_directory(Level& level, const char* name, const struct stat& listed, std::string rel);
-  // Gives the filled copy of `level` its owner, mode and times, and fsyncs it.
+  // Gives the filled copy of `level` its owner, mode and times; for the
+  // copy's root, the last one finished, then syncs the copy (sync_copy).
   void finish_directory(const Level& level);
+  // Makes everything written below and in the copy's root, open as
+  // `root_fd`, durable: one syncfs of its file system, which also reports
+  // writeback errors of the files written before (see copy_tree).
+  void sync_copy(int root_fd) const;
   // Copies the regular file `name`, or links it to the first copy of its
   // inode; skips it if what opens is not the file `listed`.
   void copy_file(Level& level, const char* name, const struct stat& listed, const std::string& rel);
@@ -239,9 +244,18 @@ void TreeCopier::enter_directory(Level& level, const char* name, const struct st
 }
 
 void TreeCopier::finish_directory(const Level& level) {
-  const fs::path display = dest_path(level.rel);
-  copy_attributes(level.dest.get(), level.st, display);
-  if (::fsync(level.dest.get()) != 0) throw_io("cannot fsync", display, errno);
+  copy_attributes(level.dest.get(), level.st, dest_path(level.rel));
+  // The root is finished last, when everything below it is written.
+  if (level.rel.empty()) sync_copy(level.dest.get());
+}
+
+void TreeCopier::sync_copy(int root_fd) const {
+  // `root_fd` was opened before anything was written below it, so the
+  // file system's writeback errors since then are reported here (Linux
+  // 5.8 and later), including those of pages written back before this call.
+  if (::syncfs(root_fd) != 0) {
+    throw_io("cannot sync the file system holding", dest_display_, errno);
+  }
 }
 
 void TreeCopier::copy_file(Level& level, const char* name, const struct stat& listed,
@@ -279,7 +293,10 @@ void TreeCopier::copy_file(Level& level, const char* name, const struct stat& li
   // Sets the size when the file ends in a hole, which was not written.
   if (::ftruncate(out.get(), st.st_size) != 0) throw_io("cannot set the size of", display, errno);
   copy_attributes(out.get(), st, display);
-  if (::fsync(out.get()) != 0) throw_io("cannot fsync", display, errno);
+  // Starts writing the file back now, while the next ones are copied, so
+  // that the syncfs at the end finds less to write. Only a hint: whatever it
+  // does not write, syncfs does, and errors are reported by syncfs.
+  (void)::sync_file_range(out.get(), 0, 0, SYNC_FILE_RANGE_WRITE);
 
   stats_.bytes += static_cast<std::uint64_t>(st.st_size);
   if (st.st_nlink > 1) first_copies_.emplace(std::pair{st.st_dev, st.st_ino}, rel);
