@@ -9,14 +9,15 @@
 //
 // Directory entries too: this binary interposes the directory calls the
 // library makes (mkdirat, openat64 with O_CREAT, symlinkat, linkat,
-// renameat, renameat2, unlinkat) and fsync/fdatasync, and keeps a journal of
-// the entries changed since each directory's last fsync. A power cut undoes
-// those, newest first, as a file system that loses what was not synced
-// would: a mkdir or a created file vanishes with what is inside, a rename
-// goes back, an unlinked file or directory returns. A rename counts as made
-// durable by an fsync of either directory (a journaling file system commits
-// it as one transaction). Files' contents are not modelled here (the library
-// fsyncs every file it writes; the database's are the VFS's).
+// renameat, renameat2, unlinkat), fsync/fdatasync and syncfs, and keeps a
+// journal of the entries changed since each directory's last fsync. A power
+// cut undoes those, newest first, as a file system that loses what was not
+// synced would: a mkdir or a created file vanishes with what is inside, a
+// rename goes back, an unlinked file or directory returns. A rename counts
+// as made durable by an fsync of either directory (a journaling file system
+// commits it as one transaction); a syncfs makes every entry of its file
+// system durable. Files' contents are not modelled here (the library syncs
+// every file it writes; the database's are the VFS's).
 //
 // A3S_POWER_CUT_SEED overrides the seed of the torn cuts (printed).
 #include <catch2/catch.hpp>
@@ -150,6 +151,15 @@ void synced(int fd) {
   }
 }
 
+// A syncfs of the file system holding `fd`: every entry on it is durable.
+void synced_file_system(int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return;
+  for (auto& entry : journal) {
+    if (entry.dir.first == st.st_dev) entry.durable = true;
+  }
+}
+
 }  // namespace dirs
 
 }  // namespace
@@ -262,6 +272,15 @@ int fdatasync(int fd) {
   dirs::before_call();
   const int rc = next(fd);
   if (rc == 0) dirs::synced(fd);
+  return rc;
+}
+
+int syncfs(int fd) {
+  static const auto next = dirs::real<int (*)(int)>("syncfs");
+  if (!dirs::recording) return next(fd);
+  dirs::before_call();
+  const int rc = next(fd);
+  if (rc == 0) dirs::synced_file_system(fd);
   return rc;
 }
 

@@ -1,9 +1,10 @@
 // copy_tree (lib/src/tree_copy.hpp): what a copy keeps
 // (contents, modes, owners, times, hard links, holes, special files), what
 // it refuses to do (follow a symlink, wait on a fifo, grant a set-ID bit to
-// another owner) and the bytes it reports. Parts that need root warn and
-// are skipped without it; parts that need an unprivileged process run in a
-// child that drops to uid and gid 65534.
+// another owner), the bytes it reports, and its one sync: a failed syncfs
+// fails the copy, and a snapshot save or image put with it. Parts that need
+// root warn and are skipped without it; parts that need an unprivileged
+// process run in a child that drops to uid and gid 65534.
 #include <catch2/catch.hpp>
 
 #include <dirent.h>
@@ -15,6 +16,7 @@
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -27,8 +29,11 @@
 #include <string>
 
 #include "a3s/store/error.hpp"
+#include "a3s/store/store.hpp"
 #include "fault_injection.hpp"
 #include "log.hpp"
+#include "minimal_records.hpp"
+#include "store_assertions.hpp"
 #include "test_support.hpp"
 #include "tree_copy.hpp"
 
@@ -43,6 +48,36 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::uint64_t kGiB = std::uint64_t{1} << 30;
+
+// syncfs() as interposed below: the devices of the file systems it was
+// called on, and whether it fails with EIO (as after a writeback error).
+// Used by the test thread alone.
+std::vector<dev_t> g_synced_devices;
+bool g_syncfs_fails = false;
+
+// Makes syncfs() fail with EIO until the scope ends.
+class SyncfsFails {
+ public:
+  SyncfsFails() { g_syncfs_fails = true; }
+  ~SyncfsFails() { g_syncfs_fails = false; }
+  SyncfsFails(const SyncfsFails&) = delete;
+  SyncfsFails& operator=(const SyncfsFails&) = delete;
+};
+
+}  // namespace
+
+// The library's syncfs(): recorded, then the system call, or EIO.
+extern "C" int syncfs(int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) == 0) g_synced_devices.push_back(st.st_dev);
+  if (g_syncfs_fails) {
+    errno = EIO;
+    return -1;
+  }
+  return static_cast<int>(::syscall(SYS_syncfs, fd));
+}
+
+namespace {
 
 // An open directory for the *at() calls under test, closed at scope end.
 class DirFd {
@@ -85,6 +120,19 @@ std::optional<ErrorCode> error_of(const std::function<void()>& body) {
     return e.code();
   }
   return std::nullopt;
+}
+
+// The message of the Error(io) that `body` throws; fails the test if it
+// throws none or another.
+std::string io_error_of(const std::function<void()>& body) {
+  try {
+    body();
+  } catch (const Error& e) {
+    CHECK(e.code() == ErrorCode::io);
+    return e.what();
+  }
+  FAIL("no error thrown");
+  return {};
 }
 
 // The lstat of `path`; throws if there is none.
@@ -712,4 +760,68 @@ TEST_CASE("a file deleted after the listing is skipped with a warning naming it,
       "child exit code (1: no fault point, 2: copied or not counted, 3: rest of the tree, "
       "4: not exactly one warning naming it, 99: exception)");
   CHECK(code == 0);
+}
+
+TEST_CASE("copy_tree syncs the copy's file system once it is complete, and fails if that fails") {
+  TempDir tmp;
+  const fs::path src = tmp.path() / "src";
+  fs::create_directories(src / "sub");
+  write_file(src / "sub" / "a", std::string(70000, 'a'));
+  write_file(src / "b", "b");
+  const fs::path out = tmp.path() / "out";
+  fs::create_directory(out);
+
+  g_synced_devices.clear();
+  copy(src, out, "dest");
+  CHECK(read_file(out / "dest" / "sub" / "a") == std::string(70000, 'a'));
+  // The only sync the copy makes: of the file system that holds it.
+  CHECK(g_synced_devices == std::vector<dev_t>{lstat_of(out).st_dev});
+
+  SyncfsFails fails;
+  try {
+    copy(src, out, "dest2");
+    FAIL("copied while syncfs failed");
+  } catch (const Error& e) {
+    CHECK(e.code() == ErrorCode::io);
+    CHECK_THAT(std::string(e.what()), Catch::Contains("'" + (out / "dest2").string() + "'") &&
+                                          Catch::Contains(std::strerror(EIO)));
+  }
+}
+
+TEST_CASE("a failed syncfs fails a snapshot save and an image put, and nothing is placed") {
+  TempDir home;
+  TempDir src;
+  fs::create_directories(src.path() / "etc");
+  write_file(src.path() / "etc" / "config", "x=1");
+  auto store = a3s::test::open_store(home);
+  const std::string digest =
+      "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+  {
+    SyncfsFails fails;
+    // Each message names the record and the staged copy that could not be
+    // made durable.
+    const std::string save_error = io_error_of(
+        [&] { store->snapshots().save(a3s::test::minimal_snapshot("s1"), src.path()); });
+    CHECK_THAT(save_error, Catch::Contains("snapshot 's1'") &&
+                               Catch::Contains("cannot sync the file system holding '" +
+                                               (home.path() / "snapshots" / ".staging").string()) &&
+                               Catch::Contains(std::strerror(EIO)));
+    const std::string put_error =
+        io_error_of([&] { store->images().put("app:1", digest, src.path()); });
+    CHECK_THAT(put_error,
+               Catch::Contains("app:1") &&
+                   Catch::Contains("cannot sync the file system holding '" +
+                                   (home.path() / "images" / "sha256" / ".staging").string()) &&
+                   Catch::Contains(std::strerror(EIO)));
+  }
+  CHECK(store->snapshots().list().empty());
+  CHECK(store->images().list().empty());
+  CHECK(a3s::test::catalog_entries(home.path() / "snapshots").empty());
+  CHECK(a3s::test::catalog_entries(home.path() / "images" / "sha256").empty());
+  CHECK(a3s::test::staging_leftovers(home.path()).empty());
+
+  // The same calls succeed once the file system syncs again.
+  CHECK(store->snapshots().save(a3s::test::minimal_snapshot("s1"), src.path()).size_bytes == 3);
+  CHECK(store->images().put("app:1", digest, src.path()).size_bytes == 3);
+  CHECK(read_file(store->snapshots().directory_of("s1") / "rootfs" / "etc" / "config") == "x=1");
 }
