@@ -12,8 +12,9 @@
 // renameat, renameat2, unlinkat), fsync/fdatasync and syncfs, and keeps a
 // journal of the entries changed since each directory's last fsync. A power
 // cut undoes those, newest first, as a file system that loses what was not
-// synced would: a mkdir or a created file vanishes with what is inside, a
-// rename goes back, an unlinked file or directory returns. A rename counts
+// synced would: a mkdir or a created file vanishes with what is inside
+// (from where a durable rename of a directory above it moved it), a rename
+// goes back, an unlinked file or directory returns. A rename counts
 // as made durable by an fsync of either directory (a journaling file system
 // commits it as one transaction); a syncfs makes every entry of its file
 // system durable. Files' contents are not modelled here (the library syncs
@@ -34,6 +35,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <optional>
 
 #include "a3s/store/store.hpp"
 #include "home_check.hpp"
@@ -105,6 +107,23 @@ void before_call() {
   if (++calls == cut_at) cut();
 }
 
+// Where the entry made as journal[i] is now: moved along by every later
+// rename that stays (a durable one) of a directory above it. nullopt when
+// such a rename moved the entry itself: its new directory was synced with
+// it, so it stays too.
+std::optional<std::string> made_entry_now(std::size_t i) {
+  std::string path = journal[i].path;
+  for (std::size_t j = i + 1; j < journal.size(); ++j) {
+    const Entry& rename = journal[j];
+    if (rename.type != Entry::Type::renamed || !rename.durable) continue;
+    if (path == rename.path) return std::nullopt;
+    if (path.rfind(rename.path + "/", 0) == 0) {
+      path = rename.to_path + path.substr(rename.path.size());
+    }
+  }
+  return path;
+}
+
 // Undoes every entry change not made durable, newest first.
 void undo_unsynced() {
   recording = false;
@@ -113,7 +132,7 @@ void undo_unsynced() {
     std::error_code ignored;
     switch (it->type) {
       case Entry::Type::made:
-        fs::remove_all(it->path, ignored);
+        if (const auto now = made_entry_now(journal.rend() - it - 1)) fs::remove_all(*now, ignored);
         break;
       case Entry::Type::renamed:
         ::rename(it->to_path.c_str(), it->path.c_str());
