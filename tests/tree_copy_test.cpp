@@ -762,7 +762,7 @@ TEST_CASE("a file deleted after the listing is skipped with a warning naming it,
   CHECK(code == 0);
 }
 
-TEST_CASE("copy_tree syncs the copy's file system once it is complete, and fails if that fails") {
+TEST_CASE("copy_tree syncs the file system that holds the copy, and fails if that fails") {
   TempDir tmp;
   const fs::path src = tmp.path() / "src";
   fs::create_directories(src / "sub");
