@@ -14,12 +14,21 @@ void WriteQueue::join(GroupMember& member) {
   // that throws leaves nothing queued. It must not call into the store.
   A3S_FAULT_POINT("write.group.queued");
   queue_.push_back(&member);
+  if (gathering_ && queue_.size() >= last_group_size_) queue_.front()->woken.notify_one();
   member.woken.wait(lock, [&] { return member.done || queue_.front() == &member; });
   if (member.done) return;
 
-  // This thread leads the writers queued so far.
+  // This thread leads. Bounded by gather_: a writer of the last group that
+  // does not come back (its thread has finished, or is busy elsewhere)
+  // costs the others that long once.
+  if (gather_.count() > 0 && queue_.size() < last_group_size_) {
+    gathering_ = true;
+    member.woken.wait_for(lock, gather_, [&] { return queue_.size() >= last_group_size_; });
+    gathering_ = false;
+  }
   std::array<GroupMember*, kMaxGroup> group;
   const std::size_t size = std::min(queue_.size(), kMaxGroup);
+  last_group_size_ = size;
   std::copy_n(queue_.begin(), size, group.begin());
   lock.unlock();
   const std::span<GroupMember* const> members(group.data(), size);

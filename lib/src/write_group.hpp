@@ -6,9 +6,17 @@
 // the writers queued behind it (at most kMaxGroup) as one group, hands them
 // to the commit function, and wakes each with its own outcome once that
 // returns. Whoever queued while the previous group was committing forms the
-// next group: nothing ever waits for more writers to come.
+// next group.
+//
+// The writers a group's end wakes come back one by one (on two cores, one
+// or two at a time), so the first of them would otherwise lead a group of
+// its own, paying a whole commit for one writer while the others queue
+// behind it. A leader that finds fewer writers queued than the last group
+// had may therefore wait for them, up to a bound given at construction (a
+// fraction of a commit's fsync; zero when commits do not sync).
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -66,7 +74,10 @@ class WriteQueue {
   // throws becomes the error of every member that has none.
   using CommitGroup = std::function<void(std::span<GroupMember* const> group)>;
 
-  explicit WriteQueue(CommitGroup commit) : commit_(std::move(commit)) {}
+  // `gather`: how long a leader may wait for the writers of the last group
+  // to queue again (see above); zero for never.
+  WriteQueue(CommitGroup commit, std::chrono::microseconds gather)
+      : commit_(std::move(commit)), gather_(gather) {}
 
   // Queues `member` and returns when its group is committed or has failed
   // (member.error says which). Runs other writers' groups meanwhile when
@@ -75,10 +86,16 @@ class WriteQueue {
   void join(GroupMember& member);
 
  private:
-  CommitGroup commit_;
+  const CommitGroup commit_;
+  const std::chrono::microseconds gather_;
   std::mutex mutex_;
   // Members not yet done, in arrival order; the front one's thread leads.
   std::deque<GroupMember*> queue_;
+  // How many writers the last group had.
+  std::size_t last_group_size_ = 0;
+  // Whether the front member's thread waits for queue_ to reach
+  // last_group_size_ (the writer that makes it so wakes it).
+  bool gathering_ = false;
 };
 
 }  // namespace a3s::store::detail

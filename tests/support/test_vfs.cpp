@@ -175,15 +175,20 @@ int shim_write(sqlite3_file* f, const void* buffer, int amount, sqlite3_int64 of
     model->changes.push_back(
         {Change::Type::write, offset,
          std::string(static_cast<const char*>(buffer), static_cast<std::size_t>(amount))});
+    // Held through the real call, as in shim_truncate.
+    return real_of(f)->pMethods->xWrite(real_of(f), buffer, amount, offset);
   }
   return real_of(f)->pMethods->xWrite(real_of(f), buffer, amount, offset);
 }
 int shim_truncate(sqlite3_file* f, sqlite3_int64 size) {
   if (FileModel* model = model_of(f)) {
     State& s = state();
+    // Held through the real call: a power cut in another thread must not
+    // be followed by a write that reaches the file.
     std::lock_guard lock(s.mutex);
     count_mutating(s);
     model->changes.push_back({Change::Type::truncate, size, {}});
+    return real_of(f)->pMethods->xTruncate(real_of(f), size);
   }
   return real_of(f)->pMethods->xTruncate(real_of(f), size);
 }
