@@ -118,11 +118,11 @@ def extras(rows, n):
                    f"{duration(cli['ns_per_op'])} against {duration(shell['ns_per_op'])} for "
                    f"`sqlite3 box.db` with the equivalent query "
                    f"({ratio(cli['ns_per_op'], shell['ns_per_op'])})")
-    for n in rows.sizes("network.connect"):
-        one = rows.find("network.connect", "a3s", n, "full", 1, "threads")
-        eight = rows.find("network.connect", "a3s", n, "full", 8, "threads")
+    for n, d in ((n, d) for n in rows.sizes("network.connect") for d in DURABILITIES):
+        one = rows.find("network.connect", "a3s", n, d, 1, "threads")
+        eight = rows.find("network.connect", "a3s", n, d, 8, "threads")
         if one and eight:
-            out.append(f"- group commit, network.connect at FULL, {n:,} records: 8 threads of one "
+            out.append(f"- group commit, network.connect at {d.upper()}, {n:,} records: 8 threads of one "
                        f"process {ratio(one['ns_per_op'], eight['ns_per_op'])} the 1-thread "
                        f"throughput ({duration(eight['ns_per_op'])} vs {duration(one['ns_per_op'])} "
                        f"per op; p99 per op {duration(eight.get('p99_ns'))} vs "
