@@ -46,7 +46,7 @@ if (($# == 0)); then
 fi
 # The reliability figures (docs/RELIABILITY.md), as the tests printed them.
 echo "--- reliability figures"
-grep -hE '^(torture|power cut|io errors|disk full|hostile input|hostile files)[ (:]' \
+grep -hE '^(torture|power cut|io errors|disk full|hostile input|hostile files|group commit)[ (:]' \
   "$BUILD_DIR/meson-logs/testlog.txt" 2>/dev/null
 cat "$ASAN_BUILD_DIR/fuzz-results.txt" 2>/dev/null
 python3 scripts/count_tests.py "${results[@]}" || status=1
