@@ -5,7 +5,7 @@
 # `bash scripts/measure_import.sh N V S I` for other counts. Prints the wall
 # time and the peak resident memory (GNU time's "Maximum resident set size")
 # of each run: the import from another directory (rootfs trees and layouts
-# copied, every file fsynced), the same import run again (all present), the
+# copied, each copy synced), the same import run again (all present), the
 # import of a home in place, and `check` on the imported home.
 set -euo pipefail
 cd "$(dirname "$0")/.."
