@@ -195,6 +195,37 @@ void append_line(int fd, const std::string& line) {
   if (::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) std::abort();
 }
 
+// kWriters threads each connect `per_writer` boxes ("w<writer>-<k>") to
+// net-1, appending each box ID to the file open as `acks_fd` once its
+// connect has returned.
+void connect_from_writers(Store& store, int per_writer, int acks_fd) {
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&, w] {
+      for (int k = 0; k < per_writer; ++k) {
+        const std::string id = "w" + std::to_string(w) + "-" + std::to_string(k);
+        store.networks().connect("net-1", id, "web");
+        append_line(acks_fd, id);
+      }
+    });
+  }
+  for (auto& t : writers) t.join();
+}
+
+// Reopens `home` and checks that every box ID in home/acks is connected to
+// net-1 and that no two endpoints share an address. Returns how many IDs
+// were acknowledged.
+std::size_t check_acknowledged_present(const fs::path& home) {
+  auto store = a3s::test::open_store(home);
+  const auto stored = store->networks().get("net-1").value();
+  const auto acknowledged = lines_of(home / "acks");
+  for (const auto& id : acknowledged) CHECK(stored.endpoints.contains(id));
+  std::set<std::string> addresses;
+  for (const auto& [id, endpoint] : stored.endpoints) addresses.insert(endpoint.ip_address);
+  CHECK(addresses.size() == stored.endpoints.size());
+  return acknowledged.size();
+}
+
 }  // namespace
 
 TEST_CASE("writers at once share one commit and each gets its own address", "[group_commit]") {
@@ -405,29 +436,12 @@ TEST_CASE("killed at random group commits, no acknowledged operation is lost",
         if (at == "write.group.before_commit") ++groups;
         if (at == point && groups == at_group) ::kill(::getpid(), SIGKILL);
       });
-      std::vector<std::thread> writers;
-      for (int w = 0; w < kWriters; ++w) {
-        writers.emplace_back([&, w] {
-          for (int k = 0; k < kConnectsPerWriter; ++k) {
-            const std::string id = "w" + std::to_string(w) + "-" + std::to_string(k);
-            store->networks().connect("net-1", id, "web");
-            append_line(acks.get(), id);
-          }
-        });
-      }
-      for (auto& t : writers) t.join();
+      connect_from_writers(*store, kConnectsPerWriter, acks.get());
       return 0;  // the fault point was never reached
     });
     REQUIRE(codes == std::vector<int>{128 + SIGKILL});
 
-    auto store = a3s::test::open_store(home);
-    const auto stored = store->networks().get("net-1").value();
-    const auto acknowledged = lines_of(home.path() / "acks");
-    acknowledged_total += acknowledged.size();
-    for (const auto& id : acknowledged) CHECK(stored.endpoints.contains(id));
-    std::set<std::string> addresses;
-    for (const auto& [id, endpoint] : stored.endpoints) addresses.insert(endpoint.ip_address);
-    CHECK(addresses.size() == stored.endpoints.size());
+    acknowledged_total += check_acknowledged_present(home.path());
   }
   std::cout << "group commit crash: " << kKills << " kills, " << acknowledged_total
             << " acknowledged connects, every one present after reopening\n";
@@ -476,17 +490,7 @@ TEST_CASE("a power cut during grouped commits loses no acknowledged operation",
         if (at == "write.group.before_commit") ++commits;
       });
       auto store = a3s::test::open_store(home);
-      std::vector<std::thread> writers;
-      for (int w = 0; w < kWriters; ++w) {
-        writers.emplace_back([&, w] {
-          for (int k = 0; k < kConnectsPerWriter; ++k) {
-            const std::string id = "w" + std::to_string(w) + "-" + std::to_string(k);
-            store->networks().connect("net-1", id, "web");
-            append_line(acks.get(), id);
-          }
-        });
-      }
-      for (auto& t : writers) t.join();
+      connect_from_writers(*store, kConnectsPerWriter, acks.get());
       std::ofstream(report) << vfs::mutating_calls() << " " << commits.load();
       return 0;
     });
@@ -516,14 +520,7 @@ TEST_CASE("a power cut during grouped commits loses no acknowledged operation",
       SQLite::Database db((home / "box.db").string(), SQLite::OPEN_READWRITE);
       CHECK(db.execAndGet("PRAGMA integrity_check").getString() == "ok");
     }
-    auto store = a3s::test::open_store(home);
-    const auto stored = store->networks().get("net-1").value();
-    const auto acknowledged = lines_of(home / "acks");
-    acknowledged_total += acknowledged.size();
-    for (const auto& id : acknowledged) CHECK(stored.endpoints.contains(id));
-    std::set<std::string> addresses;
-    for (const auto& [id, endpoint] : stored.endpoints) addresses.insert(endpoint.ip_address);
-    CHECK(addresses.size() == stored.endpoints.size());
+    acknowledged_total += check_acknowledged_present(home);
   }
   CHECK(cut > 0);
   std::cout << "group commit power cut: " << cut << " cuts of " << kCuts << " runs, "
