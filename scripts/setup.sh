@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 
 packages=(gcc g++ make meson ninja-build pkg-config cmake python3 sqlite3 libsqlite3-dev
           libsqlitecpp-dev nlohmann-json3-dev libspdlog-dev libcli11-dev catch2 strace
+          libcurl4-openssl-dev etcd-server etcd-client
           librust-serde-dev librust-serde-derive-dev librust-serde-json-dev
           librust-chrono-dev librust-async-trait-dev librust-libc-dev
           clang libclang-rt-14-dev)
