@@ -9,8 +9,11 @@
 
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "etcd_client.hpp"
@@ -74,7 +77,8 @@ long long ms_since(Clock::time_point start) {
 // concurrent writer does to a reader paging through a prefix.
 class WriteAfterEachRange final : public KvClient {
  public:
-  WriteAfterEachRange(KvClient& inner, std::string prefix) : inner_(inner), prefix_(prefix) {}
+  WriteAfterEachRange(KvClient& inner, std::string prefix)
+      : inner_(inner), prefix_(std::move(prefix)) {}
   RangeResponse range(const RangeRequest& r) override {
     RangeResponse page = inner_.range(r);
     // Changes a key already read, deletes one not yet read, adds a new one.

@@ -553,9 +553,14 @@ class GatewayClient final : public KvClient {
                   std::to_string(outcome.status) + " to " + std::string(path) +
                   " (an etcd 3.4+ v3 gateway was expected): " + outcome.body.substr(0, 200));
         }
-        const int code = answer["code"].is_number_integer() ? answer["code"].get<int>() : -1;
-        const std::string message =
-            answer.value("message", answer.value("error", std::string("(no message)")));
+        const json& code_field = answer["code"];
+        const int code = code_field.is_number_integer() ? code_field.get<int>() : -1;
+        std::string message = "(no message)";
+        for (const char* field : {"error", "message"}) {
+          if (auto it = answer.find(field); it != answer.end() && it->is_string()) {
+            message = it->get<std::string>();
+          }
+        }
         switch (disposition(code, message)) {
           case Disposition::final:
             throw final_error(code, message, description_ + ": " + what);

@@ -151,11 +151,17 @@ void EtcdCluster::kill(int index) {
 }
 
 void EtcdCluster::pause(int index) {
-  if (running(index)) ::kill(members_[index].pid, SIGSTOP);
+  if (!running(index)) return;
+  // kill() returns before every thread of the member has stopped: waiting
+  // for the stop makes sure it handles nothing sent after pause().
+  ::kill(members_[index].pid, SIGSTOP);
+  ::waitpid(members_[index].pid, nullptr, WUNTRACED);
 }
 
 void EtcdCluster::resume(int index) {
-  if (running(index)) ::kill(members_[index].pid, SIGCONT);
+  if (!running(index)) return;
+  ::kill(members_[index].pid, SIGCONT);
+  ::waitpid(members_[index].pid, nullptr, WCONTINUED);
 }
 
 void EtcdCluster::restart(int index) {
