@@ -410,10 +410,7 @@ TEST_CASE("a crash inside a group loses no acknowledged operation and splits no 
 // is there and no two boxes share an address.
 TEST_CASE("killed at random group commits, no acknowledged operation is lost",
           "[group_commit][crash]") {
-  std::uint32_t seed = 1313;
-  if (const char* env = std::getenv("A3S_GROUP_COMMIT_SEED")) {
-    seed = static_cast<std::uint32_t>(std::stoul(env));
-  }
+  const std::uint32_t seed = a3s::test::seed_from_env("A3S_GROUP_COMMIT_SEED", 1313);
   std::cout << "group commit crash: seed " << seed << " (A3S_GROUP_COMMIT_SEED)\n";
   std::mt19937 rng(seed);
   constexpr int kKills = 6;
@@ -454,10 +451,7 @@ TEST_CASE("killed at random group commits, no acknowledged operation is lost",
 // there, and no two boxes share an address.
 TEST_CASE("a power cut during grouped commits loses no acknowledged operation",
           "[group_commit][power_cut]") {
-  std::uint32_t seed = 20261203;
-  if (const char* env = std::getenv("A3S_GROUP_POWER_CUT_SEED")) {
-    seed = static_cast<std::uint32_t>(std::stoul(env));
-  }
+  const std::uint32_t seed = a3s::test::seed_from_env("A3S_GROUP_POWER_CUT_SEED", 20261203);
   std::cout << "group commit power cut: seed " << seed << " (A3S_GROUP_POWER_CUT_SEED)\n";
   constexpr int kCuts = 16;
   constexpr int kConnectsPerWriter = 12;

@@ -534,10 +534,7 @@ ChildReport run_child(const Sequence& seq, const fs::path& home, const Cut& cut)
   return r;
 }
 
-std::uint32_t seed_from_env() {
-  const char* text = std::getenv("A3S_POWER_CUT_SEED");
-  return text && *text ? static_cast<std::uint32_t>(std::strtoul(text, nullptr, 10)) : 20261203u;
-}
+std::uint32_t seed_from_env() { return a3s::test::seed_from_env("A3S_POWER_CUT_SEED", 20261203); }
 
 struct Figures {
   int cuts = 0;

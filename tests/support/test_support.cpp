@@ -207,4 +207,11 @@ int unprivileged(const std::function<int()>& body) {
   })[0];
 }
 
+std::uint32_t seed_from_env(const char* variable, std::uint32_t fallback) {
+  const char* text = std::getenv(variable);
+  return text != nullptr && *text != '\0'
+             ? static_cast<std::uint32_t>(std::strtoul(text, nullptr, 10))
+             : fallback;
+}
+
 }  // namespace a3s::test

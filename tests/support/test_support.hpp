@@ -107,6 +107,10 @@ std::string run_sqlite3(const std::filesystem::path& db, const std::string& sql)
 // exception is exit code 99). Returns the exit codes in index order.
 std::vector<int> run_in_children(int count, const std::function<int(int)>& body);
 
+// The seed a randomised test uses: the environment variable `variable` when
+// it is set and not empty (so a failure can be replayed), else `fallback`.
+std::uint32_t seed_from_env(const char* variable, std::uint32_t fallback);
+
 // The user and group an unprivileged child runs as ("nobody").
 inline constexpr unsigned kNobody = 65534;
 
