@@ -1,5 +1,8 @@
-// The one place where foreign failures (SQLite, the filesystem) become
-// a3s::store::Error. Internal.
+// Where foreign failures (SQLite, the filesystem) become a3s::store::Error.
+// Internal. The one other source of codes is an etcd cluster's answers, which
+// carry more than a code (whether a write may have been applied); they are
+// mapped in one place of their own, final_error() in etcd_client.cpp, and
+// reach the stores as EtcdError (etcd_client.hpp).
 #pragma once
 
 #include <filesystem>
