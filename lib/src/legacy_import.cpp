@@ -18,6 +18,7 @@
 #include "io_error.hpp"
 #include "legacy_home.hpp"
 #include "record_json.hpp"
+#include "sqlite_backend.hpp"
 #include "tree_copy.hpp"
 #include "unique_fd.hpp"
 
@@ -323,7 +324,7 @@ void require_in_place(const fs::path& home, LegacyHome& legacy, bool skip_bad) {
 
 }  // namespace
 
-ImportReport Store::import_legacy(const ImportOptions& options) {
+ImportReport detail::SqliteBackend::import_legacy(const ImportOptions& options) {
   const fs::path& home = options_.home;
   fs::path from = options.from.empty() ? home : fs::absolute(options.from);
   std::error_code ec;

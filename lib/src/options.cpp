@@ -4,6 +4,7 @@
 
 #include "a3s/store/error.hpp"
 #include "a3s/store/sizes.hpp"
+#include "store_url.hpp"
 
 namespace a3s::store {
 
@@ -33,12 +34,23 @@ Options resolve(Options options) {
                   "no home directory: set A3S_HOME or HOME, or pass a home explicitly");
     }
   }
+  if (options.store.empty()) {
+    const char* store = std::getenv("A3S_STORE");
+    options.store = store != nullptr && *store != '\0' ? store : "sqlite";
+  }
   // One spelling of the home, however it was reached (a relative path, a
   // symlink): mount points are stored from it, and a store's files belong
   // to <home>/box.db alone. The database file's own name is kept (it may be
   // a symlink an operator placed), its directory made canonical.
   options.home = canonical_path(options.home);
-  if (options.db_path.empty()) {
+  if (detail::parse_store_url(options.store).etcd) {
+    if (!options.db_path.empty()) {
+      throw Error(ErrorCode::invalid_argument,
+                  "--db (\"db\") is SQLite's: the store '" + options.store +
+                      "' keeps its records on an etcd cluster, not in '" +
+                      options.db_path.string() + "'");
+    }
+  } else if (options.db_path.empty()) {
     options.db_path = options.home / "box.db";
   } else {
     const std::filesystem::path db = std::filesystem::absolute(options.db_path);

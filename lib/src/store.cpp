@@ -1,39 +1,41 @@
 #include "a3s/store/store.hpp"
 
-#include "backup.hpp"
-#include "database.hpp"
-#include "directory_change.hpp"
-#include "migration_engine.hpp"
-#include "store_check.hpp"
+#include "backend.hpp"
+#include "etcd_backend.hpp"
+#include "sqlite_backend.hpp"
+#include "store_url.hpp"
 
 namespace a3s::store {
-Store::Store(Options options)
-    : options_(std::move(options)),
-      db_(std::make_unique<Database>(options_)),
-      networks_(*db_),
-      volumes_(*db_, options_.home),
-      snapshots_(*db_, options_.home),
-      images_(*db_, options_.home, *options_.image_cache_max_bytes) {}
+
+Store::Store(Options options, std::unique_ptr<detail::Backend> backend)
+    : options_(std::move(options)), backend_(std::move(backend)) {}
 
 Store::~Store() = default;
 
 std::unique_ptr<Store> Store::open(Options options) {
-  std::unique_ptr<Store> store(new Store(resolve(std::move(options))));
-  detail::open_schema(*store->db_, detail::embedded_migrations());
-  // Sweeping moves and deletes files: a read-only store leaves the home as
-  // it found it.
-  if (!store->db_->read_only()) detail::sweep_home(*store->db_, store->options_.home);
-  return store;
+  Options resolved = resolve(std::move(options));
+  std::unique_ptr<detail::Backend> backend =
+      detail::parse_store_url(resolved.store).etcd
+          ? detail::open_etcd_backend(resolved)
+          : std::make_unique<detail::SqliteBackend>(resolved);
+  return std::unique_ptr<Store>(new Store(std::move(resolved), std::move(backend)));
 }
+
+NetworkStore& Store::networks() { return backend_->networks(); }
+VolumeStore& Store::volumes() { return backend_->volumes(); }
+SnapshotStore& Store::snapshots() { return backend_->snapshots(); }
+ImageStore& Store::images() { return backend_->images(); }
+
+CheckReport Store::check(bool repair) { return backend_->check(repair); }
 
 void Store::backup(const std::filesystem::path& file, bool overwrite) {
-  detail::backup_database(*db_, file, overwrite);
+  backend_->backup(file, overwrite);
 }
 
-RestoreReport Store::restore(const std::filesystem::path& file) {
-  return detail::restore_database(*db_, file);
-}
+RestoreReport Store::restore(const std::filesystem::path& file) { return backend_->restore(file); }
 
-CheckReport Store::check(bool repair) { return detail::check_home(*db_, repair); }
+ImportReport Store::import_legacy(const ImportOptions& options) {
+  return backend_->import_legacy(options);
+}
 
 }  // namespace a3s::store

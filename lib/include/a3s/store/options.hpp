@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <string>
 
 namespace a3s::store {
 
@@ -22,11 +23,19 @@ struct Options {
   // image directories. Empty means $A3S_HOME, else ~/.a3s.
   std::filesystem::path home;
 
+  // Where the records live (SPEC §9): "sqlite", a database file (see
+  // db_path), for one host; or "etcd://HOST:PORT[,HOST:PORT...]/NAMESPACE",
+  // an etcd cluster's members and the key prefix this store owns there, for
+  // hosts that share boxes, snapshots and images (the files stay under the
+  // home, which those hosts then share). Empty means $A3S_STORE, else
+  // "sqlite".
+  std::string store;
+
   // The database file. Empty means <home>/box.db. Operators point it elsewhere
   // to inspect a copy without touching the live home: a store on any other
   // file than <home>/box.db reads and writes rows but never changes, sweeps
   // or deletes files under the home (operations that would throw
-  // invalid_argument).
+  // invalid_argument). SQLite's alone: it must stay empty on etcd.
   std::filesystem::path db_path;
 
   // Migrate an older database on open (after writing a backup beside it).
@@ -56,11 +65,13 @@ struct Options {
   std::optional<std::uint64_t> image_cache_max_bytes;
 };
 
-// Returns `options` with home, db_path and image_cache_max_bytes filled in
-// from the environment and defaults, the home absolute and canonical
-// (symlinks resolved; the part that does not exist yet kept as written) and
-// the database's directory likewise. Throws Error(invalid_argument) when no
-// home can be determined or A3S_IMAGE_CACHE_SIZE is not a size.
+// Returns `options` with home, store, db_path (on SQLite) and
+// image_cache_max_bytes filled in from the environment and defaults, the
+// home absolute and canonical (symlinks resolved; the part that does not
+// exist yet kept as written) and the database's directory likewise. Throws
+// Error(invalid_argument) when no home can be determined, the store URL is
+// malformed (the message names the part), db_path is set on etcd, or
+// A3S_IMAGE_CACHE_SIZE is not a size.
 Options resolve(Options options);
 
 }  // namespace a3s::store

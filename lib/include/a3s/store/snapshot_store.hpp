@@ -1,14 +1,15 @@
 // VM snapshots: a SnapshotMetadata row plus a copied root filesystem at
-// <home>/snapshots/<id>/rootfs (SPEC §4 "Snapshots").
+// <home>/snapshots/<id>/rootfs (SPEC §4 "Snapshots"): the interface every
+// backend implements.
 //
 // Thread safety and the busy/io/corrupt errors as NetworkStore. Files and
 // rows: the tree is copied under a staging name and renamed into place
 // before the row is committed; a delete commits the row's removal before the
 // files go. A crash at any point leaves the old or the new state, plus
 // staging leftovers that the next Store::open sweeps away. Nothing inside
-// <home>/snapshots is followed when it is a symlink. A store opened on a
-// database other than <home>/box.db changes no files: save, remove and
-// prune throw invalid_argument there.
+// <home>/snapshots is followed when it is a symlink. SQLite only: a store
+// opened on a database other than <home>/box.db (--db) changes no files:
+// save, remove and prune throw invalid_argument there.
 #pragma once
 
 #include <cstdint>
@@ -16,17 +17,16 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "a3s/store/records.hpp"
 
 namespace a3s::store {
 
-class Database;
-
 class SnapshotStore {
  public:
-  // Handed out by Store::open (store.hpp), which alone makes one.
+  virtual ~SnapshotStore() = default;
   SnapshotStore(const SnapshotStore&) = delete;
   SnapshotStore& operator=(const SnapshotStore&) = delete;
 
@@ -42,42 +42,44 @@ class SnapshotStore {
   // becomes a path; a source that exists but is not a directory),
   // already_exists (ID taken), io (also: a symlink or file at
   // <home>/snapshots/<id>, named in the message).
-  SnapshotMetadata save(const SnapshotMetadata& metadata,
-                        const std::filesystem::path& rootfs_source);
+  virtual SnapshotMetadata save(const SnapshotMetadata& metadata,
+                                const std::filesystem::path& rootfs_source) = 0;
 
   // Returns the snapshot, or nullopt. Throws invalid_argument for a bad ID.
-  std::optional<SnapshotMetadata> get(std::string_view id) const;
+  virtual std::optional<SnapshotMetadata> get(std::string_view id) const = 0;
 
   // Returns every snapshot, newest created_at first, ties by ID.
-  std::vector<SnapshotMetadata> list() const;
+  virtual std::vector<SnapshotMetadata> list() const = 0;
 
   // Deletes the snapshot's row, then its files, in one transaction; returns
   // the removed record, or nullopt when there was none. Throws
   // invalid_argument for a bad ID; io, after the row is gone, naming files
   // that could not be deleted (they stay, and the next open retries).
-  std::optional<SnapshotMetadata> remove(std::string_view id);
+  virtual std::optional<SnapshotMetadata> remove(std::string_view id) = 0;
 
-  // The number of snapshots and the sum of their size_bytes: one read of the
-  // running totals the schema's triggers keep. Throw corrupt when those
-  // totals are missing (the database was edited by hand).
-  std::uint64_t count() const;
-  std::uint64_t total_size() const;
+  // The number of snapshots and the sum of their size_bytes: one read of
+  // running totals every write keeps (on SQLite, the schema's triggers),
+  // never a load of every record. Throw corrupt when those totals are
+  // missing (the database was edited by hand).
+  virtual std::uint64_t count() const = 0;
+  virtual std::uint64_t total_size() const = 0;
 
   // Deletes snapshots oldest first (ties by ID) until at most `max_count`
   // remain and their total size is at most `max_bytes` (0 = no limit), in
   // one transaction, then their files. Returns the deleted IDs in deletion
   // order.
-  std::vector<std::string> prune(std::uint64_t max_count, std::uint64_t max_bytes);
+  virtual std::vector<std::string> prune(std::uint64_t max_count, std::uint64_t max_bytes) = 0;
 
   // <home>/snapshots/<id>: the directory holding the snapshot's rootfs.
+  // Throws invalid_argument for a bad ID.
   std::filesystem::path directory_of(std::string_view id) const;
 
- private:
-  friend class Store;
-  SnapshotStore(Database& db, std::filesystem::path home);
+ protected:
+  // Made by a backend, which Store::open alone creates, for the home whose
+  // snapshots directory holds the rootfs trees.
+  explicit SnapshotStore(std::filesystem::path home) : home_(std::move(home)) {}
 
-  Database& db_;
-  std::filesystem::path home_;
+  const std::filesystem::path home_;
 };
 
 }  // namespace a3s::store

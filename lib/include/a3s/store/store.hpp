@@ -1,4 +1,5 @@
-// The entry point: opens the home and its database and hands out the stores.
+// The entry point: opens the home and the backend its Options select (SPEC
+// §9: SQLite, or an etcd cluster) and hands out the stores.
 #pragma once
 
 #include <filesystem>
@@ -16,18 +17,23 @@
 
 namespace a3s::store {
 
-class Database;
+namespace detail {
+class Backend;
+}
 
 class Store {
  public:
-  // Opens (creating if needed) the home directory and the database, brings
-  // the schema to the latest version as Options::auto_migrate allows, and
-  // sets the connection PRAGMAs (WAL, foreign keys, synchronous, busy
-  // timeout), then sweeps what crashed processes left in the catalogs'
-  // staging areas (only when the database is <home>/box.db; a leftover that
-  // cannot be removed is logged and never fails the open). Safe to call from
-  // many processes and threads at once on one home. Throws schema_too_new
-  // (file untouched), schema_outdated (auto migration off),
+  // Opens (creating if needed) the home directory and the backend
+  // Options::store selects. On SQLite: opens the database, brings the schema
+  // to the latest version as Options::auto_migrate allows, and sets the
+  // connection PRAGMAs (WAL, foreign keys, synchronous, busy timeout). On
+  // etcd: connects to the cluster's members and checks the namespace's key
+  // layout version likewise. Then sweeps what crashed processes left in the
+  // catalogs' staging areas (on SQLite only when the database is
+  // <home>/box.db; a leftover that cannot be removed is logged and never
+  // fails the open). Safe to call from many processes and threads at once on
+  // one home. Throws invalid_argument (a bad store URL, --db with etcd),
+  // schema_too_new (file untouched), schema_outdated (auto migration off),
   // checksum_mismatch, corrupt, busy, io.
   static std::unique_ptr<Store> open(Options options = {});
 
@@ -36,41 +42,42 @@ class Store {
   Store& operator=(const Store&) = delete;
 
   // The stores live as long as this Store and are safe to use from many
-  // threads at once. Network and volume changes and image uses made by
-  // several threads at once share commits, each still atomic, failing alone
-  // and acknowledged only once durable (network_store.hpp); operations that
-  // move files (volume create and remove, snapshots, image put and removal)
-  // commit on their own.
-  NetworkStore& networks() { return networks_; }
-  VolumeStore& volumes() { return volumes_; }
-  SnapshotStore& snapshots() { return snapshots_; }
-  ImageStore& images() { return images_; }
+  // threads at once. On SQLite, network and volume changes and image uses
+  // made by several threads at once share commits, each still atomic,
+  // failing alone and acknowledged only once durable (network_store.hpp);
+  // operations that move files (volume create and remove, snapshots, image
+  // put and removal) commit on their own.
+  NetworkStore& networks();
+  VolumeStore& volumes();
+  SnapshotStore& snapshots();
+  ImageStore& images();
 
-  // Checks the database (integrity_check, foreign_key_check), the running
-  // totals against the rows, and, on the home's own database, every
-  // catalog's directories against its rows, under the write lock so that no
-  // change in progress is taken for a problem. With `repair`, fixes what
-  // SPEC §4 allows and records each fix in its finding (see check.hpp):
-  // rows first, files after the commit; a volume's data is never deleted.
-  // Throws busy, io, corrupt when the check itself cannot run.
+  // Checks the records (on SQLite, integrity_check and foreign_key_check
+  // first), the running totals against them, and, on the home's own database or
+  // on etcd, every catalog's directories against its records, so that no change
+  // in progress is taken for a problem (on SQLite under the write lock). With
+  // `repair`, fixes what SPEC §4 allows and records each fix in its finding
+  // (see check.hpp): rows first, files after the commit; a volume's data is
+  // never deleted. Throws busy, io, corrupt when the check itself cannot run.
   CheckReport check(bool repair = false);
 
-  // Writes a consistent copy of the database to `file` through SQLite's
-  // online backup API while other threads and processes keep writing; the
-  // copy passes integrity_check before it appears at `file` (built under a
-  // temporary name beside it, then renamed). Files under the home are not
-  // part of it. Throws already_exists when `file` exists and not
-  // `overwrite`, invalid_argument for the database's own files, a directory
-  // or a missing directory, corrupt, busy, io.
+  // SQLite only (on etcd, invalid_argument naming the cluster: a cluster is
+  // backed up with etcd's own tools). Writes a consistent copy of the database
+  // to `file` through SQLite's online backup API while other threads and
+  // processes keep writing; the copy passes integrity_check before it appears
+  // at `file` (built under a temporary name beside it, then renamed). Files
+  // under the home are not part of it. Throws already_exists when `file` exists
+  // and not `overwrite`, invalid_argument for the database's own files, a
+  // directory or a missing directory, corrupt, busy, io.
   void backup(const std::filesystem::path& file, bool overwrite = false);
 
-  // Puts the database file `file` (a backup) back in place of the database
-  // through the online backup API, so every connection already open, in any
-  // process, sees the restored rows. `file` is only read: a copy of it is
-  // brought to this engine's schema first (an older one migrated, a newer
-  // one refused with schema_too_new, a file that is not a store database
-  // invalid_argument or corrupt). The current database is kept as
-  // <db>.bak-restore-<unix time>. The home's files are then checked against
+  // SQLite only, as backup(). Puts the database file `file` (a backup) back in
+  // place of the database through the online backup API, so every connection
+  // already open, in any process, sees the restored rows. `file` is only read:
+  // a copy of it is brought to this engine's schema first (an older one
+  // migrated, a newer one refused with schema_too_new, a file that is not a
+  // store database invalid_argument or corrupt). The current database is kept
+  // as <db>.bak-restore-<unix time>. The home's files are then checked against
   // the restored rows, as check() does, and the differences reported, not
   // repaired. Throws busy, io as well.
   RestoreReport restore(const std::filesystem::path& file);
@@ -95,18 +102,14 @@ class Store {
   // home's (--db) when there are files to copy.
   ImportReport import_legacy(const ImportOptions& options = {});
 
-  // The options the store was opened with, home and db_path resolved.
+  // The options the store was opened with, home, store and db_path resolved.
   const Options& options() const { return options_; }
 
  private:
-  explicit Store(Options options);
+  Store(Options options, std::unique_ptr<detail::Backend> backend);
 
   Options options_;
-  std::unique_ptr<Database> db_;
-  NetworkStore networks_;
-  VolumeStore volumes_;
-  SnapshotStore snapshots_;
-  ImageStore images_;
+  std::unique_ptr<detail::Backend> backend_;
 };
 
 }  // namespace a3s::store

@@ -1,5 +1,6 @@
 // Volumes, their data directories and the boxes using them (SPEC §4
-// "Volumes"). Thread safety and the busy/io/corrupt errors as NetworkStore.
+// "Volumes"): the interface every backend implements. Thread safety and the
+// busy/io/corrupt errors as NetworkStore.
 //
 // Files and rows: create puts <home>/volumes/<name> in place before
 // committing the row (a directory already there is taken over as it is; a
@@ -7,11 +8,11 @@
 // after the row is gone, and only if no new volume of that name has claimed
 // it meanwhile, so a crash or a race never leaves a row without its
 // directory. Only entries of <home>/volumes are ever deleted, never through
-// a symlink. A store opened on a database other than <home>/box.db changes
-// no files: create, remove and prune throw invalid_argument there.
+// a symlink. SQLite only: a store opened on a database other than
+// <home>/box.db (--db) changes no files: create, remove and prune throw
+// invalid_argument there.
 #pragma once
 
-#include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,61 +22,51 @@
 
 namespace a3s::store {
 
-class Database;
-
 class VolumeStore {
  public:
-  // Handed out by Store::open (store.hpp), which alone makes one.
+  virtual ~VolumeStore() = default;
   VolumeStore(const VolumeStore&) = delete;
   VolumeStore& operator=(const VolumeStore&) = delete;
 
   // Returns the volume named `name`, or nullopt. Throws invalid_argument.
-  std::optional<VolumeConfig> get(std::string_view name) const;
+  virtual std::optional<VolumeConfig> get(std::string_view name) const = 0;
 
   // Creates the volume with mount_point = <home>/volumes/<name> (whatever
   // config.mount_point says) and that directory, and returns the record.
   // Throws invalid_argument, already_exists.
-  VolumeConfig create(const VolumeConfig& config);
+  virtual VolumeConfig create(const VolumeConfig& config) = 0;
 
   // Returns the existing volume named config.name, else creates it.
-  VolumeConfig get_or_create(const VolumeConfig& config);
+  virtual VolumeConfig get_or_create(const VolumeConfig& config) = 0;
 
   // Removes the volume and then its data directory; returns the record.
   // Throws not_found, in_use when boxes use it and not `force`; io, after
   // the row is gone, naming a directory that could not be deleted (a mount
   // point, say), which stays in place.
-  VolumeConfig remove(std::string_view name, bool force = false);
+  virtual VolumeConfig remove(std::string_view name, bool force = false) = 0;
 
   // Returns every volume, sorted by name.
-  std::vector<VolumeConfig> list() const;
+  virtual std::vector<VolumeConfig> list() const = 0;
 
   // Replaces the record named config.name wholesale (users included; the
   // mount point is kept). Throws not_found, invalid_argument.
-  VolumeConfig update(const VolumeConfig& config);
+  virtual VolumeConfig update(const VolumeConfig& config) = 0;
 
   // Marks `box_id` as a user of the volume (a no-op if it already is) and
   // returns the record. Throws not_found, invalid_argument.
-  VolumeConfig attach(std::string_view name, std::string_view box_id);
+  virtual VolumeConfig attach(std::string_view name, std::string_view box_id) = 0;
 
   // Removes `box_id` from the users (a no-op if it is not one) and returns
   // the record. Throws not_found, invalid_argument.
-  VolumeConfig detach(std::string_view name, std::string_view box_id);
+  virtual VolumeConfig detach(std::string_view name, std::string_view box_id) = 0;
 
   // Removes every volume no box uses, in one transaction, then their
   // directories; returns their names, sorted. Throws io as remove().
-  std::vector<std::string> prune();
+  virtual std::vector<std::string> prune() = 0;
 
- private:
-  friend class Store;
-  // Volumes live in <home>/volumes.
-  VolumeStore(Database& db, std::filesystem::path home)
-      : db_(db), home_(std::move(home)), volumes_dir_(home_ / "volumes") {}
-
-  VolumeConfig create(const VolumeConfig& config, bool existing_ok);
-
-  Database& db_;
-  std::filesystem::path home_;
-  std::filesystem::path volumes_dir_;
+ protected:
+  // Made by a backend, which Store::open alone creates.
+  VolumeStore() = default;
 };
 
 }  // namespace a3s::store

@@ -1,4 +1,4 @@
-#include "a3s/store/image_store.hpp"
+#include "sqlite_image_store.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -208,17 +208,8 @@ StoredImage store_image(Connection& conn, const StoredImage& i) {
 
 }  // namespace detail
 
-ImageStore::ImageStore(Database& db, fs::path home, std::uint64_t max_size_bytes)
-    : db_(db), home_(std::move(home)), max_size_bytes_(max_size_bytes) {}
-
-fs::path ImageStore::layout_of(std::string_view digest) const {
-  validate_digest(digest);
-  return home_ / "images" / "sha256" /
-         std::string(digest.substr(std::string_view("sha256:").size()));
-}
-
-StoredImage ImageStore::put(std::string_view reference, std::string_view digest,
-                            const fs::path& source_dir) {
+StoredImage SqliteImageStore::put(std::string_view reference, std::string_view digest,
+                                  const fs::path& source_dir) {
   validate_identifier("image reference", reference);
   layout_of(digest);  // validates the digest before any path is built
   // A reference spelled as a digest names that digest's dangling entry only
@@ -245,7 +236,7 @@ StoredImage ImageStore::put(std::string_view reference, std::string_view digest,
                                    std::to_string(kPutAttempts) + " times while storing it");
 }
 
-std::optional<StoredImage> ImageStore::get(std::string_view reference) {
+std::optional<StoredImage> SqliteImageStore::get(std::string_view reference) {
   validate_identifier("image reference", reference);
   return db_.write_grouped(image_name(reference), [&](Connection& conn) {
     auto q = conn.prepare(kTouchReference.c_str());
@@ -255,7 +246,7 @@ std::optional<StoredImage> ImageStore::get(std::string_view reference) {
   });
 }
 
-std::optional<StoredImage> ImageStore::get_by_digest(std::string_view digest) {
+std::optional<StoredImage> SqliteImageStore::get_by_digest(std::string_view digest) {
   validate_digest(digest);
   return db_.write_grouped(image_name(digest), [&](Connection& conn) {
     auto q = conn.prepare(kTouchDigest.c_str());
@@ -265,7 +256,7 @@ std::optional<StoredImage> ImageStore::get_by_digest(std::string_view digest) {
   });
 }
 
-std::vector<StoredImage> ImageStore::remove(std::string_view reference_or_digest) {
+std::vector<StoredImage> SqliteImageStore::remove(std::string_view reference_or_digest) {
   const bool by_digest = reference_or_digest.starts_with("sha256:");
   if (by_digest) {
     validate_digest(reference_or_digest);
@@ -296,20 +287,18 @@ std::vector<StoredImage> ImageStore::remove(std::string_view reference_or_digest
   return removed;
 }
 
-std::vector<StoredImage> ImageStore::list() const {
+std::vector<StoredImage> SqliteImageStore::list() const {
   return db_.read("images", [&](Connection& conn) {
     auto q = conn.prepare(kSelectImages.c_str());
     return decode_all(*q);
   });
 }
 
-std::uint64_t ImageStore::total_size() const {
+std::uint64_t SqliteImageStore::total_size() const {
   return db_.read("images", [&](Connection& conn) { return cached_bytes(conn); });
 }
 
-std::vector<std::string> ImageStore::evict() { return evict(max_size_bytes_); }
-
-std::vector<std::string> ImageStore::evict(std::uint64_t max_size_bytes) {
+std::vector<std::string> SqliteImageStore::evict(std::uint64_t max_size_bytes) {
   detail::DirectoryChange change(db_, home_, detail::CatalogKind::images, "image cache");
   auto evicted = db_.write("image cache", [&](Connection& conn) {
     std::vector<std::string> references;

@@ -1,4 +1,4 @@
-#include "a3s/store/network_store.hpp"
+#include "sqlite_network_store.hpp"
 
 #include "catalog_rows.hpp"
 #include "column_list.hpp"
@@ -164,12 +164,12 @@ bool subnet_has_host_bits(std::string_view subnet) {
   }
 }
 
-std::optional<NetworkConfig> NetworkStore::get(std::string_view name) const {
+std::optional<NetworkConfig> SqliteNetworkStore::get(std::string_view name) const {
   validate_name("network name", name);
   return db_.read(network_name(name), [&](Connection& conn) { return load_network(conn, name); });
 }
 
-NetworkConfig NetworkStore::create(const NetworkConfig& config) {
+NetworkConfig SqliteNetworkStore::create(const NetworkConfig& config) {
   NetworkConfig network = config;
   if (network.gateway.empty()) network.gateway = derived_gateway(network.subnet);
   validate(network);
@@ -182,7 +182,7 @@ NetworkConfig NetworkStore::create(const NetworkConfig& config) {
   });
 }
 
-NetworkConfig NetworkStore::update(const NetworkConfig& config) {
+NetworkConfig SqliteNetworkStore::update(const NetworkConfig& config) {
   validate(config);
   return db_.write_grouped(network_name(config.name), [&](Connection& conn) {
     if (!exists(conn, config.name)) throw not_found("network", config.name);
@@ -191,7 +191,7 @@ NetworkConfig NetworkStore::update(const NetworkConfig& config) {
   });
 }
 
-NetworkConfig NetworkStore::remove(std::string_view name, bool force) {
+NetworkConfig SqliteNetworkStore::remove(std::string_view name, bool force) {
   validate_name("network name", name);
   return db_.write_grouped(network_name(name), [&](Connection& conn) {
     auto network = load_network(conn, name);
@@ -212,7 +212,7 @@ NetworkConfig NetworkStore::remove(std::string_view name, bool force) {
   });
 }
 
-std::vector<NetworkConfig> NetworkStore::list() const {
+std::vector<NetworkConfig> SqliteNetworkStore::list() const {
   return db_.read("networks", [&](Connection& conn) {
     // Two ordered scans merged, rather than one endpoint query per network.
     std::vector<NetworkConfig> networks;
@@ -232,7 +232,7 @@ std::vector<NetworkConfig> NetworkStore::list() const {
   });
 }
 
-std::vector<NetworkSummary> NetworkStore::summaries() const {
+std::vector<NetworkSummary> SqliteNetworkStore::summaries() const {
   return db_.read("networks", [&](Connection& conn) {
     // Two ordered scans merged, as list() does, rather than a correlated
     // count(*) per network: for 10,000 networks that query's 10,000 index
@@ -265,9 +265,9 @@ std::vector<NetworkSummary> NetworkStore::summaries() const {
   });
 }
 
-NetworkEndpoint NetworkStore::connect(std::string_view network, std::string_view box_id,
-                                      std::string_view box_name,
-                                      const std::vector<std::string>& aliases) {
+NetworkEndpoint SqliteNetworkStore::connect(std::string_view network, std::string_view box_id,
+                                            std::string_view box_name,
+                                            const std::vector<std::string>& aliases) {
   validate_name("network name", network);
   validate_identifier(network_name(network) + ": box ID", box_id);
   validate_identifier(network_name(network) + ": box name", box_name);
@@ -313,7 +313,7 @@ NetworkEndpoint NetworkStore::connect(std::string_view network, std::string_view
   });
 }
 
-NetworkEndpoint NetworkStore::disconnect(std::string_view network, std::string_view box_id) {
+NetworkEndpoint SqliteNetworkStore::disconnect(std::string_view network, std::string_view box_id) {
   validate_name("network name", network);
   validate_identifier(network_name(network) + ": box ID", box_id);
   return db_.write_grouped(network_name(network), [&](Connection& conn) {

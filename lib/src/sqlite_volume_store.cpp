@@ -1,4 +1,4 @@
-#include "a3s/store/volume_store.hpp"
+#include "sqlite_volume_store.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -117,21 +117,21 @@ void store_volume(Connection& conn, const VolumeConfig& v, bool replace) {
 
 }  // namespace detail
 
-std::optional<VolumeConfig> VolumeStore::get(std::string_view name) const {
+std::optional<VolumeConfig> SqliteVolumeStore::get(std::string_view name) const {
   validate_name("volume name", name);
   return db_.read(volume_name(name), [&](Connection& conn) { return load_volume(conn, name); });
 }
 
-VolumeConfig VolumeStore::create(const VolumeConfig& config) {
+VolumeConfig SqliteVolumeStore::create(const VolumeConfig& config) {
   return create(config, /*existing_ok=*/false);
 }
 
-VolumeConfig VolumeStore::get_or_create(const VolumeConfig& config) {
+VolumeConfig SqliteVolumeStore::get_or_create(const VolumeConfig& config) {
   if (auto existing = get(config.name)) return *existing;
   return create(config, /*existing_ok=*/true);
 }
 
-VolumeConfig VolumeStore::create(const VolumeConfig& config, bool existing_ok) {
+VolumeConfig SqliteVolumeStore::create(const VolumeConfig& config, bool existing_ok) {
   validate_name("volume name", config.name);  // before the name becomes a path
   VolumeConfig volume = config;
   volume.mount_point = (volumes_dir_ / config.name).string();
@@ -164,7 +164,7 @@ VolumeConfig VolumeStore::create(const VolumeConfig& config, bool existing_ok) {
   return stored;
 }
 
-VolumeConfig VolumeStore::remove(std::string_view name, bool force) {
+VolumeConfig SqliteVolumeStore::remove(std::string_view name, bool force) {
   validate_name("volume name", name);
   detail::DirectoryChange change(db_, home_, detail::CatalogKind::volumes, volume_name(name));
   VolumeConfig removed = db_.write(volume_name(name), [&](Connection& conn) {
@@ -183,7 +183,7 @@ VolumeConfig VolumeStore::remove(std::string_view name, bool force) {
   return removed;
 }
 
-std::vector<VolumeConfig> VolumeStore::list() const {
+std::vector<VolumeConfig> SqliteVolumeStore::list() const {
   return db_.read("volumes", [&](Connection& conn) {
     std::vector<VolumeConfig> volumes;
     volumes.reserve(static_cast<std::size_t>(conn.scalar("SELECT count(*) FROM volumes")));
@@ -201,7 +201,7 @@ std::vector<VolumeConfig> VolumeStore::list() const {
   });
 }
 
-VolumeConfig VolumeStore::update(const VolumeConfig& config) {
+VolumeConfig SqliteVolumeStore::update(const VolumeConfig& config) {
   validate_name("volume name", config.name);
   return db_.write_grouped(volume_name(config.name), [&](Connection& conn) {
     VolumeConfig volume = config;
@@ -212,7 +212,7 @@ VolumeConfig VolumeStore::update(const VolumeConfig& config) {
   });
 }
 
-VolumeConfig VolumeStore::attach(std::string_view name, std::string_view box_id) {
+VolumeConfig SqliteVolumeStore::attach(std::string_view name, std::string_view box_id) {
   validate_name("volume name", name);
   validate_identifier(volume_name(name) + ": box ID", box_id);
   return db_.write_grouped(volume_name(name), [&](Connection& conn) {
@@ -229,7 +229,7 @@ VolumeConfig VolumeStore::attach(std::string_view name, std::string_view box_id)
   });
 }
 
-VolumeConfig VolumeStore::detach(std::string_view name, std::string_view box_id) {
+VolumeConfig SqliteVolumeStore::detach(std::string_view name, std::string_view box_id) {
   validate_name("volume name", name);
   validate_identifier(volume_name(name) + ": box ID", box_id);
   return db_.write_grouped(volume_name(name), [&](Connection& conn) {
@@ -243,7 +243,7 @@ VolumeConfig VolumeStore::detach(std::string_view name, std::string_view box_id)
   });
 }
 
-std::vector<std::string> VolumeStore::prune() {
+std::vector<std::string> SqliteVolumeStore::prune() {
   detail::DirectoryChange change(db_, home_, detail::CatalogKind::volumes, "volumes");
   auto pruned = db_.write("volumes", [&](Connection& conn) {
     std::vector<std::string> names;

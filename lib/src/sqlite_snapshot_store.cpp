@@ -1,4 +1,4 @@
-#include "a3s/store/snapshot_store.hpp"
+#include "sqlite_snapshot_store.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -181,15 +181,8 @@ void insert_snapshot(Connection& conn, const SnapshotMetadata& s) {
 
 }  // namespace detail
 
-SnapshotStore::SnapshotStore(Database& db, fs::path home) : db_(db), home_(std::move(home)) {}
-
-fs::path SnapshotStore::directory_of(std::string_view id) const {
-  validate_name("snapshot ID", id);
-  return home_ / "snapshots" / std::string(id);
-}
-
-SnapshotMetadata SnapshotStore::save(const SnapshotMetadata& metadata,
-                                     const fs::path& rootfs_source) {
+SnapshotMetadata SqliteSnapshotStore::save(const SnapshotMetadata& metadata,
+                                           const fs::path& rootfs_source) {
   directory_of(metadata.id);  // validates the ID before it becomes a path
   validate(metadata);
   // Fail fast before a possibly long copy; checked again under the lock.
@@ -219,13 +212,13 @@ SnapshotMetadata SnapshotStore::save(const SnapshotMetadata& metadata,
   return saved;
 }
 
-std::optional<SnapshotMetadata> SnapshotStore::get(std::string_view id) const {
+std::optional<SnapshotMetadata> SqliteSnapshotStore::get(std::string_view id) const {
   validate_name("snapshot ID", id);
   return db_.read(snapshot_name(id),
                   [&](Connection& conn) { return detail::load_snapshot(conn, id); });
 }
 
-std::vector<SnapshotMetadata> SnapshotStore::list() const {
+std::vector<SnapshotMetadata> SqliteSnapshotStore::list() const {
   return db_.read("snapshots", [&](Connection& conn) {
     auto q = conn.prepare(kSelectSnapshots.c_str());
     std::vector<SnapshotMetadata> snapshots;
@@ -234,7 +227,7 @@ std::vector<SnapshotMetadata> SnapshotStore::list() const {
   });
 }
 
-std::optional<SnapshotMetadata> SnapshotStore::remove(std::string_view id) {
+std::optional<SnapshotMetadata> SqliteSnapshotStore::remove(std::string_view id) {
   directory_of(id);  // validates the ID
   detail::DirectoryChange change(db_, home_, detail::CatalogKind::snapshots, snapshot_name(id));
   auto removed =
@@ -256,19 +249,20 @@ std::optional<SnapshotMetadata> SnapshotStore::remove(std::string_view id) {
   return removed;
 }
 
-std::uint64_t SnapshotStore::count() const {
+std::uint64_t SqliteSnapshotStore::count() const {
   return db_.read("snapshots", [&](Connection& conn) {
     return detail::catalog_totals(conn, "snapshots").records;
   });
 }
 
-std::uint64_t SnapshotStore::total_size() const {
+std::uint64_t SqliteSnapshotStore::total_size() const {
   return db_.read("snapshots", [&](Connection& conn) {
     return detail::catalog_totals(conn, "snapshots").bytes;
   });
 }
 
-std::vector<std::string> SnapshotStore::prune(std::uint64_t max_count, std::uint64_t max_bytes) {
+std::vector<std::string> SqliteSnapshotStore::prune(std::uint64_t max_count,
+                                                    std::uint64_t max_bytes) {
   detail::DirectoryChange change(db_, home_, detail::CatalogKind::snapshots, "snapshots");
   auto pruned = db_.write("snapshots", [&](Connection& conn) {
     // Named fields, not a structured binding: the lambda below captures
