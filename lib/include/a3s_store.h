@@ -67,8 +67,10 @@ void a3s_free(char* s);
      {"db": path, "store": url, "auto_migrate": bool,
       "synchronous": "full"|"normal", "busy_timeout_ms": n,
       "image_cache_bytes": n}
-   ("store": "sqlite" is the one backend built in). An unknown key or a
-   value of the wrong type is A3S_INVALID_ARGUMENT naming the key.
+   ("store": "sqlite", the default unless $A3S_STORE says otherwise, or
+   "etcd://HOST:PORT[,HOST:PORT...]/NAMESPACE"; "db" is SQLite's). An
+   unknown key, a value of the wrong type or a malformed store URL is
+   A3S_INVALID_ARGUMENT naming the key or the part of the URL.
    On A3S_OK `*out` is a handle to release with a3s_close(); otherwise
    `*out` is NULL. Statuses: A3S_INVALID_ARGUMENT, A3S_SCHEMA_TOO_NEW,
    A3S_SCHEMA_OUTDATED, A3S_CHECKSUM_MISMATCH, A3S_CORRUPT, A3S_BUSY,

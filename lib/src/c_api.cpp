@@ -201,10 +201,8 @@ a3s::store::Options parse_options(const char* home, const char* options_json) {
     if (key == "db") {
       options.db_path = path_option(value, key);
     } else if (key == "store") {
-      // The one backend this build has.
-      if (const std::string url = string_option(value, key); url != "sqlite") {
-        throw invalid("option 'store': backend '" + url + "' is not supported (only 'sqlite')");
-      }
+      // "" means the default, as for the paths; resolve() checks the URL.
+      options.store = string_option(value, key);
     } else if (key == "auto_migrate") {
       if (!value.is_boolean()) throw invalid("option 'auto_migrate' must be true or false");
       options.auto_migrate = value.get<bool>();
