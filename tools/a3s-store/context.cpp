@@ -13,6 +13,7 @@ store::Options Context::options() const {
   store::Options options;
   options.home = home;
   options.db_path = db;
+  options.store = store;
   options.auto_migrate = !no_auto_migrate;
   return store::resolve(std::move(options));
 }

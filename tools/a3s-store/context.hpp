@@ -22,8 +22,9 @@
 namespace a3s::cli {
 
 struct Context {
-  std::string home;  // empty: the library's default ($A3S_HOME, ~/.a3s)
-  std::string db;    // empty: <home>/box.db
+  std::string home;   // empty: the library's default ($A3S_HOME, ~/.a3s)
+  std::string db;     // empty: <home>/box.db
+  std::string store;  // empty: $A3S_STORE, else sqlite (SPEC §9)
   bool no_auto_migrate = false;
   bool json = false;
   std::string log_level = "warn";
@@ -37,7 +38,7 @@ struct Context {
   // Makes `fn` the action when `sub` is the command given.
   void on(CLI::App* sub, std::function<void()> fn);
 
-  // The global options as library Options, home and db_path resolved.
+  // The global options as library Options, home, store and db_path resolved.
   store::Options options() const;
   std::unique_ptr<store::Store> open_store() const;
 

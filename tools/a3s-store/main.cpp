@@ -25,6 +25,16 @@ int run(int argc, char** argv) {
                ->type_name("DIR"));
   ctx.path(
       app.add_option("--db", ctx.db, "Database file (default: <home>/box.db)")->type_name("FILE"));
+  app.add_option("--store", ctx.store,
+                 "Where the records live: sqlite, or etcd://HOST:PORT[,HOST:PORT...]/NAMESPACE "
+                 "(default: $A3S_STORE or sqlite)")
+      ->type_name("URL")
+      ->check(CLI::Validator(
+          [](std::string& url) -> std::string {
+            // Empty would silently mean the default store.
+            return url.empty() ? "the store URL must not be empty" : "";
+          },
+          "URL"));
   app.add_flag("--no-auto-migrate", ctx.no_auto_migrate,
                "Refuse an outdated database instead of migrating it");
   app.add_flag("--json", ctx.json, "Print records and lists as JSON");

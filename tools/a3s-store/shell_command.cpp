@@ -13,6 +13,7 @@
 
 #include "a3s/store/error.hpp"
 #include "context.hpp"
+#include "store_url.hpp"
 
 namespace a3s::cli {
 
@@ -22,6 +23,12 @@ void add_shell_command(CLI::App& app, Context& ctx) {
   auto write = std::make_shared<bool>(false);
   shell->add_flag("--write", *write, "Allow changes (each statement is its own transaction)");
   ctx.on(shell, [&ctx, write] {
+    if (const store::Options options = ctx.options();
+        store::detail::parse_store_url(options.store).etcd) {
+      throw store::Error(store::ErrorCode::invalid_argument,
+                         "shell is SQLite's: the store '" + options.store +
+                             "' is an etcd cluster (use etcdctl on it)");
+    }
     // Opening the store first brings the schema up to date (the views
     // included) and sweeps what crashed processes left.
     const std::string db = ctx.open_store()->options().db_path.string();
