@@ -13,6 +13,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,6 +32,17 @@ class CatalogTxn {
   // Whether a record owns <catalog>/<name>: a volume named `name`, a
   // snapshot with ID `name`, an image whose digest is sha256:<name>.
   virtual bool owns(CatalogKind kind, std::string_view name) = 0;
+
+  // Every entry name the records of `kind` own (as owns() would answer),
+  // each with the directory its record names when that may lie outside
+  // the catalog (a volume's mount point; "" for snapshots and images).
+  virtual std::map<std::string, std::string> owned_names(CatalogKind kind) = 0;
+
+  // Deletes the records that own <catalog>/<name> (the snapshot with that
+  // ID, every image with digest sha256:<name>), keeping whatever the
+  // backend sums from them right: `check --repair` of an entry whose
+  // directory is gone. Not for volumes, whose directories are made again.
+  virtual void remove_owners(CatalogKind kind, std::string_view name) = 0;
 
   // The entry names of the `kind` catalog's pending removals (entries left
   // without a record by a committed removal, to be deleted if still
@@ -56,9 +68,18 @@ class CatalogRecords {
   // to, and a sweep acts only on its own records' intents.
   virtual std::string identity() const = 0;
 
-  // Throws Error(invalid_argument) naming `object` when this store may not
-  // change files under `home` (a SQLite store opened on another database
-  // than <home>/box.db, or read-only), before anything is made there.
+  // Whether these are the records of `home`'s catalogs, so that the
+  // protocol may compare and change the files there: not a SQLite store
+  // opened on another database than <home>/box.db (a copy, to inspect it).
+  virtual bool describes_home(const std::filesystem::path& home) const = 0;
+
+  // Whether these records can only be read (write() throws Error(io)).
+  virtual bool read_only() const = 0;
+
+  // Throws, naming `object`, when this store may not change files under
+  // `home`: Error(invalid_argument) when these records do not describe it
+  // (describes_home), Error(io) when they are read-only. Called before
+  // anything is made there.
   virtual void require_file_changes(std::string_view object,
                                     const std::filesystem::path& home) const = 0;
 
@@ -67,8 +88,9 @@ class CatalogRecords {
   // (every caller's body is safe to re-run). Errors name `object`.
   virtual void write(std::string_view object, const std::function<void(CatalogTxn&)>& body) = 0;
 
-  // Runs `body` in one consistent read (it must not call the add/clear
-  // methods).
+  // Runs `body` in one consistent read (it must not call the methods that
+  // change records: add_pending_removals, clear_pending_removals,
+  // remove_owners).
   virtual void read(std::string_view object, const std::function<void(CatalogTxn&)>& body) = 0;
 
   // Whether this thread's last commit failed in a way that may still have

@@ -4,7 +4,7 @@
 #include <cerrno>
 #include <map>
 
-#include "database.hpp"
+#include "a3s/store/error.hpp"
 #include "fault_injection.hpp"
 #include "io_error.hpp"
 #include "log.hpp"
@@ -14,23 +14,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// How many pending_removals rows of a catalog a removal leaves in place
-// before it clears them: clearing costs an fsync of the catalog directory,
-// so one removal in this many pays it.
+// How many pending removals of a catalog a removal leaves in place before
+// it clears them: clearing costs an fsync of the catalog directory, so one
+// removal in this many pays it.
 constexpr std::size_t kPendingRemovalsKept = 64;
-
-// The catalog column of pending_removals.
-const char* catalog_key(CatalogKind kind) {
-  switch (kind) {
-    case CatalogKind::volumes:
-      return "volumes";
-    case CatalogKind::snapshots:
-      return "snapshots";
-    case CatalogKind::images:
-      break;
-  }
-  return "images";
-}
 
 bool contains(const std::vector<std::string>& names, const std::string& name) {
   return std::find(names.begin(), names.end(), name) != names.end();
@@ -44,40 +31,10 @@ std::string join(const std::vector<std::string>& parts) {
 
 }  // namespace
 
-bool changes_home_files(const Options& options) {
-  return options.db_path == options.home / "box.db";
-}
-
-bool owned_by_a_row(Connection& conn, CatalogKind kind, std::string_view name) {
-  const char* sql = nullptr;
-  std::string key(name);
-  switch (kind) {
-    case CatalogKind::volumes:
-      sql = "SELECT 1 FROM volumes WHERE name = ?";
-      break;
-    case CatalogKind::snapshots:
-      sql = "SELECT 1 FROM snapshots WHERE id = ?";
-      break;
-    case CatalogKind::images:
-      sql = "SELECT 1 FROM images WHERE digest = ? LIMIT 1";
-      key = "sha256:" + key;
-      break;
-  }
-  auto q = conn.prepare(sql);
-  q->bind(1, key);
-  return q->executeStep();
-}
-
-DirectoryChange::DirectoryChange(Database& db, const fs::path& home, CatalogKind kind,
+DirectoryChange::DirectoryChange(CatalogRecords& records, const fs::path& home, CatalogKind kind,
                                  std::string object)
-    : db_(db), object_(std::move(object)), database_(db.options().db_path.string()) {
-  if (!changes_home_files(db.options())) {
-    throw Error(ErrorCode::invalid_argument,
-                object_ + ": the database '" + database_ + "' is not the home's own ('" +
-                    (home / "box.db").string() + "'), so it may not change files under '" +
-                    home.string() + "'; open the home's database to change them");
-  }
-  db.require_writable(object_);  // before anything is made under the home
+    : records_(records), object_(std::move(object)), records_identity_(records.identity()) {
+  records.require_file_changes(object_, home);  // before anything is made under the home
   naming_object([&] { catalog_ = CatalogDir::open(home, kind, /*create=*/true); });
 }
 
@@ -94,10 +51,10 @@ void DirectoryChange::naming_object(Body&& body) const {
 DirectoryChange::~DirectoryChange() {
   if (finished_) return;
   try {
-    if (last_commit_outcome_unknown() && !intent_.empty()) {
-      // The rows may still be committed after a crash: what was placed stays
+    if (records_.last_commit_outcome_unknown() && !intent_.empty()) {
+      // The records may still be committed after a crash: what was placed stays
       // in place and the intent with it, and the next open's sweep keeps
-      // what a row owns and removes the rest.
+      // what a record owns and removes the rest.
       detail::log().warn(
           "{}: the commit failed with an I/O error; '{}' is left for the next "
           "open to sweep",
@@ -106,19 +63,18 @@ DirectoryChange::~DirectoryChange() {
       intent_.clear();
     }
     if (!placed_.empty()) {
-      // Our entries are in place without our rows. Another process's row may
-      // own one meanwhile (an equal image put): then it stays.
+      // Our entries are in place without our records. Another process's
+      // record may own one meanwhile (an equal image put): then it stays.
       std::vector<std::string> retired;
-      db_.write(object_, [&](Connection& conn) {
+      records_.write(object_, [&](CatalogTxn& txn) {
         for (const auto& name : placed_) {
           if (std::find(retired.begin(), retired.end(), name) != retired.end()) continue;
-          if (owned_by_a_row(conn, catalog_->kind(), name)) continue;
+          if (txn.owns(catalog_->kind(), name)) continue;
           if (auto staged = catalog_->move_out(name); !staged.empty()) {
             moved_aside_.push_back(staged);
           }
           retired.push_back(name);
         }
-        return 0;
       });
     }
     moved_aside_.insert(moved_aside_.end(), staged_.begin(), staged_.end());
@@ -144,22 +100,22 @@ std::string DirectoryChange::stage(std::string_view label, const StagedMaker& ma
   return staged;
 }
 
-void DirectoryChange::place(Connection& conn, std::string_view name) {
+void DirectoryChange::place(CatalogTxn& txn, std::string_view name) {
   naming_object([&] {
     if (placed_.empty() && staged_.size() != 1) {
       throw Error(ErrorCode::io, object_ + ": " + std::to_string(staged_.size()) +
                                      " staged directories to put at '" +
                                      catalog_->entry_path(name).string() + "'");
     }
-    place_all(conn, {{placed_.empty() ? staged_.front() : std::string(), std::string(name)}});
+    place_all(txn, {{placed_.empty() ? staged_.front() : std::string(), std::string(name)}});
   });
 }
 
-void DirectoryChange::place(Connection& conn, const std::vector<Placement>& placements) {
-  naming_object([&] { place_all(conn, placements); });
+void DirectoryChange::place(CatalogTxn& txn, const std::vector<Placement>& placements) {
+  naming_object([&] { place_all(txn, placements); });
 }
 
-void DirectoryChange::place_all(Connection& conn, const std::vector<Placement>& placements) {
+void DirectoryChange::place_all(CatalogTxn& txn, const std::vector<Placement>& placements) {
   if (!placed_.empty()) {
     // A re-run after a busy retry: the lock was released in between.
     for (const auto& p : placements) {
@@ -187,7 +143,7 @@ void DirectoryChange::place_all(Connection& conn, const std::vector<Placement>& 
               "of '" +
               catalog_->path().string() + "' are never followed: remove it to store this here");
     }
-    if (existing == EntryType::directory && owned_by_a_row(conn, catalog_->kind(), p.name)) {
+    if (existing == EntryType::directory && txn.owns(catalog_->kind(), p.name)) {
       throw Error(
           ErrorCode::already_exists,
           object_ + ": '" + catalog_->entry_path(p.name).string() + "' belongs to a record");
@@ -211,37 +167,28 @@ void DirectoryChange::place_all(Connection& conn, const std::vector<Placement>& 
   }
 }
 
-void DirectoryChange::remove_after_commit(Connection& conn, std::vector<std::string> names) {
+void DirectoryChange::remove_after_commit(CatalogTxn& txn, std::vector<std::string> names) {
   naming_object([&] {
     removals_ = std::move(names);
     if (removals_.empty()) return;
-    const char* catalog = catalog_key(catalog_->kind());
-    const auto pending = pending_removals(conn, catalog_->kind());
+    const CatalogKind kind = catalog_->kind();
+    const auto pending = txn.pending_removals(kind);
     if (pending.size() >= kPendingRemovalsKept) {
-      // The earlier removals' entries: this transaction takes no row from
-      // them (only from `removals_`), so one no row owns now was unowned
+      // The earlier removals' entries: this transaction takes no record from
+      // them (only from `removals_`), so one no record owns now was unowned
       // before it began and is deleted whether it commits or not.
       for (const auto& name : pending) {
-        if (contains(removals_, name) || !is_entry_name(catalog_->kind(), name)) continue;
-        if (owned_by_a_row(conn, catalog_->kind(), name)) continue;
+        if (contains(removals_, name) || !is_entry_name(kind, name)) continue;
+        if (txn.owns(kind, name)) continue;
         if (auto staged = catalog_->move_out(name); !staged.empty()) moved_aside_.push_back(staged);
       }
       // Their moves out of the catalog (ours, and those of the finish()
-      // that deleted them) are durable before the rows naming them go.
+      // that deleted them) are durable before the pending removals naming
+      // them go.
       fsync_directory(catalog_->fd(), catalog_->path());
-      auto clear = conn.prepare("DELETE FROM pending_removals WHERE catalog = ?");
-      clear->bind(1, catalog);
-      clear->exec();
+      txn.clear_pending_removals(kind, pending);
     }
-    auto insert = conn.prepare(
-        "INSERT INTO pending_removals (catalog, name) VALUES (?, ?) "
-        "ON CONFLICT (catalog, name) DO NOTHING");
-    for (const auto& name : removals_) {
-      insert->reset();
-      insert->bind(1, catalog);
-      insert->bind(2, name);
-      insert->exec();
-    }
+    txn.add_pending_removals(kind, removals_);
   });
 }
 
@@ -253,17 +200,16 @@ void DirectoryChange::finish() {
     try {
       // Writes nothing: the write lock only keeps a placement of the same
       // name out while the entries move.
-      db_.write(object_, [&](Connection& conn) {
+      records_.write(object_, [&](CatalogTxn& txn) {
         failures.clear();
         for (const auto& name : removals_) {
-          if (owned_by_a_row(conn, catalog_->kind(), name)) continue;
+          if (txn.owns(catalog_->kind(), name)) continue;
           try {
             if (auto staged = catalog_->move_out(name); !staged.empty()) retired.push_back(staged);
           } catch (const Error& e) {
             failures.emplace_back(e.what());
           }
         }
-        return 0;
       });
     } catch (const Error& e) {
       failures.emplace_back(e.what());
@@ -298,7 +244,7 @@ void DirectoryChange::finish() {
 
 void DirectoryChange::record_intent(std::vector<std::string> names) {
   if (!intent_.empty() && intent_entries_ == names) return;
-  const std::string written = catalog_->write_intent({database_, names});
+  const std::string written = catalog_->write_intent({records_identity_, names});
   drop_intent();
   intent_ = written;
   intent_entries_ = std::move(names);
@@ -316,20 +262,20 @@ void DirectoryChange::drop_intent() {
 namespace {
 
 // Whether the catalog's staging area holds anything a sweep would act on.
-bool has_leftovers(CatalogDir& catalog, const std::string& database) {
+bool has_leftovers(CatalogDir& catalog, const std::string& identity) {
   for (const auto& entry : catalog.staging_entries()) {
     if (entry.owner_alive) continue;
     if (!entry.intent) return true;
     const auto intent = catalog.read_intent(entry.name);
-    if (intent && intent->database == database) return true;
+    if (intent && intent->database == identity) return true;
   }
   return false;
 }
 
-void sweep_catalog(Database& db, CatalogDir& catalog, const std::string& database) {
-  if (!has_leftovers(catalog, database)) return;
+void sweep_catalog(CatalogRecords& records, CatalogDir& catalog, const std::string& identity) {
+  if (!has_leftovers(catalog, identity)) return;
   std::vector<std::string> leftovers;
-  db.write("catalog '" + catalog.path().string() + "'", [&](Connection& conn) {
+  records.write("catalog '" + catalog.path().string() + "'", [&](CatalogTxn& txn) {
     leftovers.clear();
     for (const auto& entry : catalog.staging_entries()) {
       if (entry.owner_alive) continue;
@@ -343,7 +289,7 @@ void sweep_catalog(Database& db, CatalogDir& catalog, const std::string& databas
                            catalog.staging_path(entry.name).string());
         continue;
       }
-      if (intent->database != database) continue;  // another database's
+      if (intent->database != identity) continue;  // other records'
       bool done = true;
       for (const auto& name : intent->entries) {
         if (!is_entry_name(catalog.kind(), name)) {
@@ -351,7 +297,7 @@ void sweep_catalog(Database& db, CatalogDir& catalog, const std::string& databas
                              catalog.staging_path(entry.name).string(), name);
           continue;
         }
-        if (owned_by_a_row(conn, catalog.kind(), name)) continue;
+        if (txn.owns(catalog.kind(), name)) continue;
         try {
           if (auto staged = catalog.move_out(name); !staged.empty()) {
             detail::log().info("sweeping '{}', left without a record by a process that is gone",
@@ -365,7 +311,6 @@ void sweep_catalog(Database& db, CatalogDir& catalog, const std::string& databas
       }
       if (done) leftovers.push_back(entry.name);
     }
-    return 0;
   });
   for (const auto& staged : leftovers) {
     if (auto failure = catalog.remove_staged(staged); !failure.empty())
@@ -373,23 +318,22 @@ void sweep_catalog(Database& db, CatalogDir& catalog, const std::string& databas
   }
 }
 
-// The pending_removals rows of the catalog when one of them names an entry
-// that is still there (else the rows wait for the next removal to clear
-// them: a sweep that writes costs a commit): moves out those entries that no
-// row owns, clears the rows, and deletes what it moved after the commit.
-void sweep_pending_removals(Database& db, CatalogDir& catalog,
+// The pending removals of the catalog when one of them names an entry that
+// is still there (else they wait for the next removal to clear them: a sweep
+// that writes costs a commit): moves out those entries that no record owns,
+// clears the pending removals, and deletes what it moved after the commit.
+void sweep_pending_removals(CatalogRecords& records, CatalogDir& catalog,
                             const std::vector<std::string>& pending) {
   const auto there = [&](const std::string& name) {
     return is_entry_name(catalog.kind(), name) && catalog.entry_type(name) != EntryType::absent;
   };
   if (std::none_of(pending.begin(), pending.end(), there)) return;
   std::vector<std::string> moved;
-  db.write("catalog '" + catalog.path().string() + "'", [&](Connection& conn) {
+  records.write("catalog '" + catalog.path().string() + "'", [&](CatalogTxn& txn) {
     moved.clear();
-    auto clear = conn.prepare("DELETE FROM pending_removals WHERE catalog = ? AND name = ?");
-    clear->bind(1, catalog_key(catalog.kind()));
-    for (const auto& name : pending_removals(conn, catalog.kind())) {
-      if (is_entry_name(catalog.kind(), name) && !owned_by_a_row(conn, catalog.kind(), name)) {
+    std::vector<std::string> cleared;
+    for (const auto& name : txn.pending_removals(catalog.kind())) {
+      if (is_entry_name(catalog.kind(), name) && !txn.owns(catalog.kind(), name)) {
         try {
           if (auto staged = catalog.move_out(name); !staged.empty()) {
             detail::log().info("sweeping '{}', whose removal was committed but not finished",
@@ -398,16 +342,15 @@ void sweep_pending_removals(Database& db, CatalogDir& catalog,
           }
         } catch (const Error& e) {
           detail::log().warn("{} (left in place)", e.what());
-          continue;  // its row stays, for the next sweep to retry
+          continue;  // it stays pending, for the next sweep to retry
         }
       }
-      clear->reset();
-      clear->bind(2, name);
-      clear->exec();
+      cleared.push_back(name);
     }
-    // The moves are durable before the rows naming them go.
+    txn.clear_pending_removals(catalog.kind(), cleared);
+    // The moves are durable before the pending removals naming them go
+    // (with the commit).
     fsync_directory(catalog.fd(), catalog.path());
-    return 0;
   });
   for (const auto& staged : moved) {
     if (auto failure = catalog.remove_staged(staged); !failure.empty())
@@ -417,23 +360,14 @@ void sweep_pending_removals(Database& db, CatalogDir& catalog,
 
 }  // namespace
 
-std::vector<std::string> pending_removals(Connection& conn, CatalogKind kind) {
-  auto q = conn.prepare("SELECT name FROM pending_removals WHERE catalog = ? ORDER BY name");
-  q->bind(1, catalog_key(kind));
-  std::vector<std::string> names;
-  while (q->executeStep()) names.push_back(q->getColumn(0).getString());
-  return names;
-}
-
-void sweep_home(Database& db, const fs::path& home) {
-  if (!changes_home_files(db.options())) return;
-  const std::string database = db.options().db_path.string();
+void sweep_home(CatalogRecords& records, const fs::path& home) {
+  if (!records.describes_home(home) || records.read_only()) return;
+  const std::string identity = records.identity();
   std::map<CatalogKind, std::vector<std::string>> pending;
   try {
-    db.read("pending removals", [&](Connection& conn) {
+    records.read("pending removals", [&](CatalogTxn& txn) {
       pending.clear();
-      for (const CatalogKind kind : kAllCatalogs) pending[kind] = pending_removals(conn, kind);
-      return 0;
+      for (const CatalogKind kind : kAllCatalogs) pending[kind] = txn.pending_removals(kind);
     });
   } catch (const std::exception& e) {
     detail::log().warn("not sweeping pending removals: {}", e.what());
@@ -441,8 +375,8 @@ void sweep_home(Database& db, const fs::path& home) {
   for (const CatalogKind kind : kAllCatalogs) {
     try {
       if (auto catalog = CatalogDir::open(home, kind, /*create=*/false)) {
-        sweep_catalog(db, *catalog, database);
-        sweep_pending_removals(db, *catalog, pending[kind]);
+        sweep_catalog(records, *catalog, identity);
+        sweep_pending_removals(records, *catalog, pending[kind]);
       }
     } catch (const std::exception& e) {
       detail::log().warn("not sweeping '{}': {}", catalog_path(home, kind).string(), e.what());

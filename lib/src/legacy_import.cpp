@@ -19,6 +19,7 @@
 #include "legacy_home.hpp"
 #include "record_json.hpp"
 #include "sqlite_backend.hpp"
+#include "sqlite_catalog_records.hpp"
 #include "tree_copy.hpp"
 #include "unique_fd.hpp"
 
@@ -137,7 +138,7 @@ void refuse_unless_skipping(const LegacyHome& legacy, bool dry_run, bool skip_ba
 class ImportCopies {
  public:
   ImportCopies(Database& db, const fs::path& home, const ImportOptions& options)
-      : db_(db), home_(home), options_(options) {}
+      : db_(db), records_(db), home_(home), options_(options) {}
 
   // Stages a copy of every snapshot to write; a copy that fails makes its
   // entry's reason (with skip_bad) or fails the import.
@@ -164,7 +165,10 @@ class ImportCopies {
       if (!e.to_write()) continue;
       const std::string hex = e.record->digest.substr(7);
       if (layout_dirs_.count(hex) != 0 || failed_layouts_.count(hex) != 0) continue;
-      if (db_.read("import", [&](Connection& conn) { return layout_in_place(conn, hex); })) {
+      if (db_.read("import", [&](Connection& conn) {
+            detail::SqliteCatalogTxn txn(conn);
+            return layout_in_place(txn, hex);
+          })) {
         continue;
       }
       staged(e, [&] {
@@ -189,6 +193,7 @@ class ImportCopies {
   // Inside the write transaction: puts the staged copies of the entries to
   // write in place. A layout not staged must be one a row records.
   void place(Connection& conn, const LegacyHome& legacy) {
+    detail::SqliteCatalogTxn txn(conn);
     std::vector<detail::DirectoryChange::Placement> snapshots_in, layouts_in;
     for (const auto& e : legacy.snapshots) {
       if (!e.to_write()) continue;
@@ -206,15 +211,15 @@ class ImportCopies {
     }
     for (const auto& [hex, _] : layouts) {
       if (auto staged = layout_dirs_.find(hex); staged != layout_dirs_.end()) {
-        if (!layout_in_place(conn, hex)) layouts_in.push_back({staged->second, hex});
-      } else if (!layout_in_place(conn, hex)) {
+        if (!layout_in_place(txn, hex)) layouts_in.push_back({staged->second, hex});
+      } else if (!layout_in_place(txn, hex)) {
         throw Error(ErrorCode::busy, "import: the layout of sha256:" + hex +
                                          " was removed by another process meanwhile; "
                                          "run the import again");
       }
     }
-    if (!snapshots_in.empty()) snapshots().place(conn, snapshots_in);
-    if (!layouts_in.empty()) images().place(conn, layouts_in);
+    if (!snapshots_in.empty()) snapshots().place(txn, snapshots_in);
+    if (!layouts_in.empty()) images().place(txn, layouts_in);
   }
 
   // After the commit: drops the intents and deletes what was not used.
@@ -228,22 +233,22 @@ class ImportCopies {
  private:
   detail::DirectoryChange& snapshots() {
     if (!snapshots_) {
-      snapshots_ =
-          std::make_unique<detail::DirectoryChange>(db_, home_, CatalogKind::snapshots, "import");
+      snapshots_ = std::make_unique<detail::DirectoryChange>(records_, home_,
+                                                             CatalogKind::snapshots, "import");
     }
     return *snapshots_;
   }
   detail::DirectoryChange& images() {
     if (!images_) {
       images_ =
-          std::make_unique<detail::DirectoryChange>(db_, home_, CatalogKind::images, "import");
+          std::make_unique<detail::DirectoryChange>(records_, home_, CatalogKind::images, "import");
     }
     return *images_;
   }
 
   // Whether a row records the layout <hex> and it is in place.
-  bool layout_in_place(Connection& conn, const std::string& hex) {
-    return detail::owned_by_a_row(conn, CatalogKind::images, hex) &&
+  bool layout_in_place(detail::CatalogTxn& txn, const std::string& hex) {
+    return txn.owns(CatalogKind::images, hex) &&
            images().catalog().entry_type(hex) == detail::EntryType::directory;
   }
 
@@ -275,6 +280,7 @@ class ImportCopies {
   }
 
   Database& db_;
+  detail::SqliteCatalogRecords records_;
   const fs::path& home_;
   const ImportOptions& options_;
   std::unique_ptr<detail::DirectoryChange> snapshots_;

@@ -4,6 +4,7 @@
 #include "database.hpp"
 #include "directory_change.hpp"
 #include "migration_engine.hpp"
+#include "sqlite_catalog_records.hpp"
 #include "store_check.hpp"
 
 namespace a3s::store::detail {
@@ -16,9 +17,9 @@ SqliteBackend::SqliteBackend(const Options& options)
       snapshots_(*db_, options_.home),
       images_(*db_, options_.home, *options_.image_cache_max_bytes) {
   open_schema(*db_, embedded_migrations());
-  // Sweeping moves and deletes files: a read-only store leaves the home as
-  // it found it.
-  if (!db_->read_only()) sweep_home(*db_, options_.home);
+  // Leaves a read-only store's home as it found it.
+  SqliteCatalogRecords records(*db_);
+  sweep_home(records, options_.home);
 }
 
 SqliteBackend::~SqliteBackend() = default;

@@ -13,6 +13,7 @@
 #include "directory_change.hpp"
 #include "fault_injection.hpp"
 #include "rfc3339.hpp"
+#include "sqlite_catalog_records.hpp"
 #include "stored_row.hpp"
 #include "tree_copy.hpp"
 
@@ -132,11 +133,12 @@ std::string layout_name(std::string_view digest) {
 std::optional<StoredImage> put_once(Database& db, const fs::path& home, std::string_view reference,
                                     std::string_view digest, const fs::path& source_dir) {
   const std::string hex = layout_name(digest);
-  detail::DirectoryChange change(db, home, detail::CatalogKind::images, image_name(reference));
+  detail::SqliteCatalogRecords records(db);
+  detail::DirectoryChange change(records, home, detail::CatalogKind::images, image_name(reference));
   // A layout is only ever shared once a row records it: one without a row
   // may be anything (a crashed copy, a file put there by hand).
   auto cached = [&](Connection& conn) {
-    return detail::owned_by_a_row(conn, detail::CatalogKind::images, hex) &&
+    return detail::SqliteCatalogTxn(conn).owns(detail::CatalogKind::images, hex) &&
            change.catalog().entry_type(hex) == detail::EntryType::directory;
   };
   std::uint64_t copied = 0;
@@ -152,7 +154,8 @@ std::optional<StoredImage> put_once(Database& db, const fs::path& home, std::str
       size = recorded_size(conn, digest);
     } else if (change.staged() || change.placed()) {
       A3S_FAULT_POINT("image.put.before_rename");
-      change.place(conn, hex);
+      detail::SqliteCatalogTxn txn(conn);
+      change.place(txn, hex);
       A3S_FAULT_POINT("image.put.after_rename");
     } else {
       return std::nullopt;
@@ -171,12 +174,12 @@ std::optional<StoredImage> put_once(Database& db, const fs::path& home, std::str
 
 // The layouts of `digests` (whose rows were just deleted) that no row
 // points at any more, each once.
-std::vector<std::string> unowned_layouts(Connection& conn,
+std::vector<std::string> unowned_layouts(detail::CatalogTxn& txn,
                                          const std::vector<std::string>& digests) {
   std::vector<std::string> layouts;
   for (const auto& digest : digests) {
     std::string hex = layout_name(digest);
-    if (!detail::owned_by_a_row(conn, detail::CatalogKind::images, hex) &&
+    if (!txn.owns(detail::CatalogKind::images, hex) &&
         std::find(layouts.begin(), layouts.end(), hex) == layouts.end()) {
       layouts.push_back(std::move(hex));
     }
@@ -264,7 +267,8 @@ std::vector<StoredImage> SqliteImageStore::remove(std::string_view reference_or_
     validate_identifier("image reference", reference_or_digest);
   }
   const std::string target(reference_or_digest);
-  detail::DirectoryChange change(db_, home_, detail::CatalogKind::images, image_name(target));
+  detail::SqliteCatalogRecords records(db_);
+  detail::DirectoryChange change(records, home_, detail::CatalogKind::images, image_name(target));
   auto removed = db_.write(image_name(target), [&](Connection& conn) {
     std::vector<StoredImage> images;
     {
@@ -279,7 +283,8 @@ std::vector<StoredImage> SqliteImageStore::remove(std::string_view reference_or_
     erase->exec();
     std::vector<std::string> digests;
     for (const auto& image : images) digests.push_back(image.digest);
-    change.remove_after_commit(conn, unowned_layouts(conn, digests));
+    detail::SqliteCatalogTxn txn(conn);
+    change.remove_after_commit(txn, unowned_layouts(txn, digests));
     return images;
   });
   A3S_FAULT_POINT("image.remove.after_commit");
@@ -299,7 +304,8 @@ std::uint64_t SqliteImageStore::total_size() const {
 }
 
 std::vector<std::string> SqliteImageStore::evict(std::uint64_t max_size_bytes) {
-  detail::DirectoryChange change(db_, home_, detail::CatalogKind::images, "image cache");
+  detail::SqliteCatalogRecords records(db_);
+  detail::DirectoryChange change(records, home_, detail::CatalogKind::images, "image cache");
   auto evicted = db_.write("image cache", [&](Connection& conn) {
     std::vector<std::string> references;
     std::vector<std::string> digests;
@@ -329,7 +335,8 @@ std::vector<std::string> SqliteImageStore::evict(std::uint64_t max_size_bytes) {
       digests.push_back(std::move(digest));
       references.push_back(std::move(reference));
     }
-    change.remove_after_commit(conn, unowned_layouts(conn, digests));
+    detail::SqliteCatalogTxn txn(conn);
+    change.remove_after_commit(txn, unowned_layouts(txn, digests));
     A3S_FAULT_POINT("image.evict.before_commit");
     return references;
   });

@@ -16,6 +16,7 @@
 #include "directory_change.hpp"
 #include "fault_injection.hpp"
 #include "rfc3339.hpp"
+#include "sqlite_catalog_records.hpp"
 #include "stored_row.hpp"
 #include "tree_copy.hpp"
 #include "unique_fd.hpp"
@@ -192,7 +193,8 @@ SnapshotMetadata SqliteSnapshotStore::save(const SnapshotMetadata& metadata,
   }
   const auto source =
       rootfs_source_exists(rootfs_source) ? std::optional<fs::path>(rootfs_source) : std::nullopt;
-  detail::DirectoryChange change(db_, home_, detail::CatalogKind::snapshots,
+  detail::SqliteCatalogRecords records(db_);
+  detail::DirectoryChange change(records, home_, detail::CatalogKind::snapshots,
                                  snapshot_name(metadata.id));
   SnapshotMetadata saved = metadata;
   change.stage("snapshot", [&](int parent_fd, const std::string& name, const fs::path& path) {
@@ -202,7 +204,8 @@ SnapshotMetadata SqliteSnapshotStore::save(const SnapshotMetadata& metadata,
   A3S_FAULT_POINT("snapshot.save.after_copy");
   db_.write(snapshot_name(saved.id), [&](Connection& conn) {
     if (exists(conn, saved.id)) throw taken(saved.id);
-    change.place(conn, saved.id);
+    detail::SqliteCatalogTxn txn(conn);
+    change.place(txn, saved.id);
     detail::insert_snapshot(conn, saved);
     A3S_FAULT_POINT("snapshot.save.before_commit");
     return 0;
@@ -229,18 +232,20 @@ std::vector<SnapshotMetadata> SqliteSnapshotStore::list() const {
 
 std::optional<SnapshotMetadata> SqliteSnapshotStore::remove(std::string_view id) {
   directory_of(id);  // validates the ID
-  detail::DirectoryChange change(db_, home_, detail::CatalogKind::snapshots, snapshot_name(id));
+  detail::SqliteCatalogRecords records(db_);
+  detail::DirectoryChange change(records, home_, detail::CatalogKind::snapshots, snapshot_name(id));
   auto removed =
       db_.write(snapshot_name(id), [&](Connection& conn) -> std::optional<SnapshotMetadata> {
+        detail::SqliteCatalogTxn txn(conn);
         auto q = conn.prepare(kDeleteSnapshot.c_str());
         q->bind(1, std::string(id));
         if (!q->executeStep()) {
-          change.remove_after_commit(conn, {});  // after a retry: the other run's names go
+          change.remove_after_commit(txn, {});  // after a retry: the other run's names go
           return std::nullopt;
         }
         SnapshotMetadata snapshot = decode(*q);
         q->executeStep();  // to SQLITE_DONE: the delete is complete
-        change.remove_after_commit(conn, {std::string(id)});
+        change.remove_after_commit(txn, {std::string(id)});
         A3S_FAULT_POINT("snapshot.delete.before_commit");
         return snapshot;
       });
@@ -263,7 +268,8 @@ std::uint64_t SqliteSnapshotStore::total_size() const {
 
 std::vector<std::string> SqliteSnapshotStore::prune(std::uint64_t max_count,
                                                     std::uint64_t max_bytes) {
-  detail::DirectoryChange change(db_, home_, detail::CatalogKind::snapshots, "snapshots");
+  detail::SqliteCatalogRecords records(db_);
+  detail::DirectoryChange change(records, home_, detail::CatalogKind::snapshots, "snapshots");
   auto pruned = db_.write("snapshots", [&](Connection& conn) {
     // Named fields, not a structured binding: the lambda below captures
     // them, which clang before 16 cannot do with bindings.
@@ -280,7 +286,8 @@ std::vector<std::string> SqliteSnapshotStore::prune(std::uint64_t max_count,
       --count;
       bytes -= static_cast<std::uint64_t>(oldest->getColumn(1).getInt64());
     }
-    change.remove_after_commit(conn, ids);
+    detail::SqliteCatalogTxn txn(conn);
+    change.remove_after_commit(txn, ids);
     auto erase = conn.prepare("DELETE FROM snapshots WHERE id = ?");
     for (const auto& id : ids) {
       erase->reset();

@@ -14,6 +14,7 @@
 #include "database.hpp"
 #include "directory_change.hpp"
 #include "fault_injection.hpp"
+#include "sqlite_catalog_records.hpp"
 #include "stored_row.hpp"
 
 namespace a3s::store {
@@ -136,7 +137,8 @@ VolumeConfig SqliteVolumeStore::create(const VolumeConfig& config, bool existing
   VolumeConfig volume = config;
   volume.mount_point = (volumes_dir_ / config.name).string();
   validate(volume);
-  detail::DirectoryChange change(db_, home_, detail::CatalogKind::volumes,
+  detail::SqliteCatalogRecords records(db_);
+  detail::DirectoryChange change(records, home_, detail::CatalogKind::volumes,
                                  volume_name(volume.name));
   change.stage("volume", [](int parent_fd, const std::string& name, const fs::path& path) {
     if (::mkdirat(parent_fd, name.c_str(), 0755) != 0) {
@@ -154,7 +156,8 @@ VolumeConfig SqliteVolumeStore::create(const VolumeConfig& config, bool existing
     // over as it is rather than moving it away.
     if (change.placed() ||
         change.catalog().entry_type(volume.name) != detail::EntryType::directory) {
-      change.place(conn, volume.name);
+      detail::SqliteCatalogTxn txn(conn);
+      change.place(txn, volume.name);
     }
     store_volume(conn, volume, /*replace=*/false);
     A3S_FAULT_POINT("volume.create.before_commit");
@@ -166,7 +169,8 @@ VolumeConfig SqliteVolumeStore::create(const VolumeConfig& config, bool existing
 
 VolumeConfig SqliteVolumeStore::remove(std::string_view name, bool force) {
   validate_name("volume name", name);
-  detail::DirectoryChange change(db_, home_, detail::CatalogKind::volumes, volume_name(name));
+  detail::SqliteCatalogRecords records(db_);
+  detail::DirectoryChange change(records, home_, detail::CatalogKind::volumes, volume_name(name));
   VolumeConfig removed = db_.write(volume_name(name), [&](Connection& conn) {
     VolumeConfig volume = load_existing(conn, name);
     if (!volume.in_use_by.empty() && !force) {
@@ -175,7 +179,8 @@ VolumeConfig SqliteVolumeStore::remove(std::string_view name, bool force) {
       throw Error(ErrorCode::in_use, volume_name(name) + " is in use by " + boxes +
                                          "; detach it or force the removal");
     }
-    change.remove_after_commit(conn, {std::string(name)});
+    detail::SqliteCatalogTxn txn(conn);
+    change.remove_after_commit(txn, {std::string(name)});
     erase(conn, name);
     return volume;
   });
@@ -244,14 +249,16 @@ VolumeConfig SqliteVolumeStore::detach(std::string_view name, std::string_view b
 }
 
 std::vector<std::string> SqliteVolumeStore::prune() {
-  detail::DirectoryChange change(db_, home_, detail::CatalogKind::volumes, "volumes");
+  detail::SqliteCatalogRecords records(db_);
+  detail::DirectoryChange change(records, home_, detail::CatalogKind::volumes, "volumes");
   auto pruned = db_.write("volumes", [&](Connection& conn) {
     std::vector<std::string> names;
     auto unused = conn.prepare(
         "SELECT name FROM volumes WHERE NOT EXISTS "
         "(SELECT 1 FROM volume_users WHERE volume_users.volume = volumes.name) ORDER BY name");
     while (unused->executeStep()) names.push_back(unused->getColumn(0).getString());
-    change.remove_after_commit(conn, names);
+    detail::SqliteCatalogTxn txn(conn);
+    change.remove_after_commit(txn, names);
     for (const auto& name : names) erase(conn, name);
     return names;
   });

@@ -24,6 +24,7 @@
 #include "database.hpp"
 #include "directory_change.hpp"
 #include "io_error.hpp"
+#include "sqlite_catalog_records.hpp"
 #include "unique_fd.hpp"
 
 namespace a3s::store::detail {
@@ -59,17 +60,19 @@ std::string object_of(CatalogKind kind, std::string_view name) {
   }
 }
 
-// The findings of one check, and what a repair has yet to do once the rows
-// are committed (files go only after the rows, SPEC §4).
+// The findings of one check, and what a repair has yet to do once the
+// records are committed (files go only after the records, SPEC §4).
 struct Check {
-  CheckReport report;
-  // Per catalog: entries no row owns, to delete; with the finding of each.
+  explicit Check(CheckReport& report) : report(report) {}
+
+  CheckReport& report;
+  // Per catalog: entries no record owns, to delete; with the finding of each.
   std::map<CatalogKind, std::vector<std::pair<std::string, std::size_t>>> orphans;
   // Per catalog: what an interrupted change left in the catalog (2.4.0's
   // ".staging-*") or in our staging (a dead process's), to delete.
   std::map<CatalogKind, std::vector<std::pair<std::string, std::size_t>>> legacy_leftovers;
   std::map<CatalogKind, std::vector<std::pair<std::string, std::size_t>>> staged_leftovers;
-  // Volume rows whose directory under the home is gone, to make again.
+  // Volume records whose directory under the home is gone, to make again.
   std::vector<std::pair<std::string, std::size_t>> volumes_to_make;
 
   std::size_t add(std::string problem, std::string object, std::string message) {
@@ -78,6 +81,13 @@ struct Check {
   }
   void repaired(std::size_t finding, std::string what) {
     report.findings[finding].repair = std::move(what);
+  }
+  // Forgets what an earlier run of the comparison planned to repair.
+  void clear_plan() {
+    orphans.clear();
+    legacy_leftovers.clear();
+    staged_leftovers.clear();
+    volumes_to_make.clear();
   }
 };
 
@@ -114,33 +124,6 @@ bool check_totals(Connection& conn, Check& check) {
   return !mismatches.empty();
 }
 
-// The names of the catalog entries the rows of `kind` own: volume names
-// (with their mount points), snapshot IDs, digests' hex.
-std::map<std::string, std::string> rows_of(Connection& conn, CatalogKind kind) {
-  std::map<std::string, std::string> rows;
-  switch (kind) {
-    case CatalogKind::volumes: {
-      auto q = conn.prepare("SELECT name, mount_point FROM volumes ORDER BY name");
-      while (q->executeStep()) rows[q->getColumn(0).getString()] = q->getColumn(1).getString();
-      break;
-    }
-    case CatalogKind::snapshots: {
-      auto q = conn.prepare("SELECT id FROM snapshots ORDER BY id");
-      while (q->executeStep()) rows[q->getColumn(0).getString()] = {};
-      break;
-    }
-    case CatalogKind::images: {
-      auto q = conn.prepare("SELECT DISTINCT digest FROM images ORDER BY digest");
-      while (q->executeStep()) {
-        const std::string digest = q->getColumn(0).getString();
-        if (digest.starts_with(kDigestPrefix)) rows[digest.substr(kDigestPrefix.size())] = {};
-      }
-      break;
-    }
-  }
-  return rows;
-}
-
 // Whether the entry `name` of the catalog is a directory (not a symlink)
 // holding what a row of `kind` needs: a snapshot's rootfs directory.
 bool entry_complete(const CatalogDir& catalog, CatalogKind kind, const std::string& name) {
@@ -152,13 +135,13 @@ bool entry_complete(const CatalogDir& catalog, CatalogKind kind, const std::stri
   return ::fstatat(entry.get(), "rootfs", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
 }
 
-// Compares one catalog with its rows, inside the write transaction; with
-// `repair`, deletes the snapshot and image rows whose files are gone.
-void check_catalog(Connection& conn, const fs::path& home, CatalogKind kind, bool repair,
+// Compares one catalog with its records, inside the write transaction;
+// with `repair`, deletes the snapshot and image records whose files are gone.
+void check_catalog(CatalogTxn& txn, const fs::path& home, CatalogKind kind, bool repair,
                    Check& check) {
   const auto catalog = CatalogDir::open(home, kind, /*create=*/false);
-  const auto rows = rows_of(conn, kind);
-  for (const auto& [name, mount_point] : rows) {
+  const auto owned = txn.owned_names(kind);
+  for (const auto& [name, mount_point] : owned) {
     const std::string object = object_of(kind, name);
     const fs::path dir = catalog_path(home, kind) / name;
     if (kind == CatalogKind::volumes && fs::path(mount_point) != dir) {
@@ -183,11 +166,7 @@ void check_catalog(Connection& conn, const fs::path& home, CatalogKind kind, boo
       }
       continue;
     }
-    auto erase = kind == CatalogKind::snapshots
-                     ? conn.prepare("DELETE FROM snapshots WHERE id = ?")
-                     : conn.prepare("DELETE FROM images WHERE digest = ?");
-    erase->bind(1, kind == CatalogKind::snapshots ? name : std::string(kDigestPrefix) + name);
-    erase->exec();
+    txn.remove_owners(kind, name);
     check.repaired(finding, "deleted the row");
     // What is left of its directory, if anything, goes with the orphans.
     if (catalog && catalog->entry_type(name) == EntryType::directory) {
@@ -196,7 +175,7 @@ void check_catalog(Connection& conn, const fs::path& home, CatalogKind kind, boo
   }
   if (!catalog) return;
 
-  const auto pending = pending_removals(conn, kind);
+  const auto pending = txn.pending_removals(kind);
   for (const auto& name : catalog->entries()) {
     const fs::path path = catalog->entry_path(name);
     if (name.starts_with(kLegacyStagingPrefix)) {
@@ -206,7 +185,7 @@ void check_catalog(Connection& conn, const fs::path& home, CatalogKind kind, boo
       if (repair) check.legacy_leftovers[kind].emplace_back(name, finding);
       continue;
     }
-    if (rows.count(name) != 0) continue;
+    if (owned.count(name) != 0) continue;
     const EntryType type = catalog->entry_type(name);
     if (!is_entry_name(kind, name) || type != EntryType::directory) {
       check.add("unexpected_entry", "'" + path.string() + "'",
@@ -238,7 +217,7 @@ void check_catalog(Connection& conn, const fs::path& home, CatalogKind kind, boo
 // remove them.
 // A staging directory that is a symlink (or not a directory) is reported,
 // never followed; one this process may not read is skipped with a warning
-// on a read-only database (whose user need not own the home), else throws.
+// on read-only records (whose user need not own the home), else throws.
 void check_staging(const fs::path& home, CatalogKind kind, bool repair, bool read_only,
                    Check& check) {
   auto catalog = CatalogDir::open(home, kind, /*create=*/false);
@@ -265,10 +244,11 @@ void check_staging(const fs::path& home, CatalogKind kind, bool repair, bool rea
   }
 }
 
-// After the rows are committed: deletes what the check found to delete and
+// After the records are committed: deletes what the check found to delete and
 // makes the volume directories that are missing.
-void repair_files(const fs::path& home,
-                  std::map<CatalogKind, std::unique_ptr<DirectoryChange>>& changes, Check& check) {
+void repair_catalog_files(const fs::path& home,
+                          std::map<CatalogKind, std::unique_ptr<DirectoryChange>>& changes,
+                          Check& check) {
   for (auto& [kind, change] : changes) {
     const auto& orphans = check.orphans[kind];
     try {
@@ -327,24 +307,65 @@ void repair_files(const fs::path& home,
   }
 }
 
+// The catalogs against the records, in three steps around the records'
+// transaction; the same for every backend.
+class CatalogFilesCheck {
+ public:
+  // Before the transaction. With `repair`, sweeps the leftovers of crashed
+  // processes first, as an open does, and begins one DirectoryChange per
+  // catalog whose orphans may be deleted: it deletes them after the commit,
+  // each only if no record owns it by then. `records` must describe `home`.
+  CatalogFilesCheck(CatalogRecords& records, const fs::path& home, bool repair, Check& check)
+      : records_(records), home_(home), repair_(repair), check_(check) {
+    if (!repair) return;
+    sweep_home(records, home);
+    for (const CatalogKind kind : {CatalogKind::snapshots, CatalogKind::images}) {
+      changes_[kind] = std::make_unique<DirectoryChange>(records, home, kind, "check --repair");
+    }
+  }
+
+  // Inside the transaction: under the write lock, so that no change in
+  // progress is taken for a problem (read-only records cannot take it, and
+  // are compared in one consistent read instead). Adds its findings; safe to
+  // run again (the caller drops the findings of the earlier run).
+  void compare(CatalogTxn& txn) {
+    check_.clear_plan();
+    for (const CatalogKind kind : kAllCatalogs) {
+      check_catalog(txn, home_, kind, repair_, check_);
+      check_staging(home_, kind, repair_, records_.read_only(), check_);
+    }
+    if (!repair_) return;
+    for (auto& [kind, change] : changes_) {
+      std::vector<std::string> names;
+      for (const auto& [name, finding] : check_.orphans[kind]) names.push_back(name);
+      if (!names.empty()) change->remove_after_commit(txn, std::move(names));
+    }
+  }
+
+  // After the commit: with `repair`, deletes what the comparison found to
+  // delete and makes the volume directories that are missing.
+  void repair_files() {
+    if (repair_) repair_catalog_files(home_, changes_, check_);
+  }
+
+ private:
+  CatalogRecords& records_;
+  const fs::path& home_;
+  const bool repair_;
+  Check& check_;
+  std::map<CatalogKind, std::unique_ptr<DirectoryChange>> changes_;
+};
+
 // The totals and the catalogs against the rows, and with `repair` the fixes.
 void check_rows_and_files(Database& db, bool repair, Check& check) {
   const fs::path& home = db.options().home;
-  const bool files = changes_home_files(db.options());
-  if (!files) {
+  SqliteCatalogRecords records(db);
+  std::optional<CatalogFilesCheck> files;
+  if (records.describes_home(home)) {
+    files.emplace(records, home, repair, check);
+  } else {
     detail::log().info("check: the database is not {}: its rows are not compared with files",
                        (home / "box.db").string());
-  }
-  // Leftovers of crashed processes first, as an open does.
-  if (repair && files) sweep_home(db, home);
-
-  // One DirectoryChange per catalog whose orphans may be deleted: it deletes
-  // them after the commit, each only if no row owns it by then.
-  std::map<CatalogKind, std::unique_ptr<DirectoryChange>> changes;
-  if (repair && files) {
-    for (const CatalogKind kind : {CatalogKind::snapshots, CatalogKind::images}) {
-      changes[kind] = std::make_unique<DirectoryChange>(db, home, kind, "check --repair");
-    }
   }
 
   const std::size_t database_findings = check.report.findings.size();
@@ -354,30 +375,16 @@ void check_rows_and_files(Database& db, bool repair, Check& check) {
   const auto compare = [&](Connection& conn) {
     // The body may run again (busy): start from what the database check found.
     check.report.findings.resize(database_findings);
-    check.orphans.clear();
-    check.legacy_leftovers.clear();
-    check.staged_leftovers.clear();
-    check.volumes_to_make.clear();
+    check.clear_plan();
 
     const std::size_t before_totals = check.report.findings.size();
     const bool totals_wrong = check_totals(conn, check);
-    if (files) {
-      for (const CatalogKind kind : kAllCatalogs) {
-        check_catalog(conn, home, kind, repair, check);
-        check_staging(home, kind, repair, db.read_only(), check);
-      }
-    }
-    if (repair) {
-      if (totals_wrong) {
-        recompute_totals(conn);
-        for (std::size_t i = before_totals; i < check.report.findings.size(); ++i) {
-          if (check.report.findings[i].problem == "totals") check.repaired(i, "recomputed");
-        }
-      }
-      for (auto& [kind, change] : changes) {
-        std::vector<std::string> names;
-        for (const auto& [name, finding] : check.orphans[kind]) names.push_back(name);
-        if (!names.empty()) change->remove_after_commit(conn, std::move(names));
+    SqliteCatalogTxn txn(conn);
+    if (files) files->compare(txn);
+    if (repair && totals_wrong) {
+      recompute_totals(conn);
+      for (std::size_t i = before_totals; i < check.report.findings.size(); ++i) {
+        if (check.report.findings[i].problem == "totals") check.repaired(i, "recomputed");
       }
     }
     return 0;
@@ -387,14 +394,38 @@ void check_rows_and_files(Database& db, bool repair, Check& check) {
   } else {
     db.write(database_object(db), compare);
   }
-  if (repair && files) repair_files(home, changes, check);
+  if (files) files->repair_files();
 }
 
 }  // namespace
 
+void check_catalog_files(CatalogRecords& records, const fs::path& home, bool repair,
+                         CheckReport& report) {
+  if (!records.describes_home(home)) {
+    detail::log().info("check: '{}' are not the records of '{}': not compared with its files",
+                       records.identity(), home.string());
+    return;
+  }
+  Check check{report};
+  CatalogFilesCheck files(records, home, repair, check);
+  const std::size_t before = report.findings.size();
+  const auto compare = [&](CatalogTxn& txn) {
+    report.findings.resize(before);  // the body may run again
+    files.compare(txn);
+  };
+  const std::string object = "records " + in_quotes(records.identity());
+  if (records.read_only()) {
+    records.read(object, compare);
+  } else {
+    records.write(object, compare);
+  }
+  files.repair_files();
+}
+
 CheckReport check_home(Database& db, bool repair) {
   if (repair) db.require_writable("check --repair");
-  Check check;
+  CheckReport report;
+  Check check{report};
   std::optional<std::size_t> database_findings;  // set once the comparison starts
   try {
     check_database(db, check);
@@ -409,7 +440,7 @@ CheckReport check_home(Database& db, bool repair) {
     check.add("integrity", database_object(db),
               std::string(e.what()) + " (the check stopped there)");
   }
-  return std::move(check.report);
+  return report;
 }
 
 }  // namespace a3s::store::detail
