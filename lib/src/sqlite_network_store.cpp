@@ -4,6 +4,7 @@
 #include "column_list.hpp"
 #include "database.hpp"
 #include "ipv4.hpp"
+#include "network_rules.hpp"
 #include "record_json.hpp"
 #include "stored_row.hpp"
 
@@ -15,9 +16,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::size_t kMaxEndpoints = 10'000;
-
-std::string network_name(std::string_view name) { return "network '" + std::string(name) + "'"; }
+std::string network_name(std::string_view name) { return detail::network_label(name); }
 
 // One definition per table: the SQL below, decode_*() and the binds all
 // follow these lists.
@@ -91,34 +90,6 @@ bool exists(Connection& conn, std::string_view name) {
   return q->executeStep();
 }
 
-// Aliases as the runtime keeps them: no empty ones, none equal to the box
-// name; repeats and order kept (2.4.0 does no other dedup).
-std::vector<std::string> clean_aliases(std::string_view network,
-                                       const std::vector<std::string>& aliases,
-                                       std::string_view box_name) {
-  std::vector<std::string> kept;
-  for (const auto& alias : aliases) {
-    if (alias.empty() || alias == box_name) continue;
-    validate_identifier(network_name(network) + ": alias", alias);
-    kept.push_back(alias);
-  }
-  if (kept.size() > kMaxEndpoints) {
-    throw Error(ErrorCode::invalid_argument,
-                network_name(network) + ": field 'aliases' has more than 10000 entries");
-  }
-  return kept;
-}
-
-// The gateway 2.4.0 gives a subnet: its address as written + 1 (SPEC §4).
-// Empty for a subnet that does not parse, which validate() then reports.
-std::string derived_gateway(std::string_view subnet) {
-  try {
-    return detail::format_ipv4(detail::parse_subnet({}, subnet).gateway());
-  } catch (const Error&) {
-    return {};
-  }
-}
-
 }  // namespace
 
 namespace detail {
@@ -170,13 +141,9 @@ std::optional<NetworkConfig> SqliteNetworkStore::get(std::string_view name) cons
 }
 
 NetworkConfig SqliteNetworkStore::create(const NetworkConfig& config) {
-  NetworkConfig network = config;
-  if (network.gateway.empty()) network.gateway = derived_gateway(network.subnet);
-  validate(network);
+  const NetworkConfig network = detail::network_to_create(config);
   return db_.write_grouped(network_name(network.name), [&](Connection& conn) {
-    if (exists(conn, network.name)) {
-      throw Error(ErrorCode::already_exists, network_name(network.name) + " already exists");
-    }
+    if (exists(conn, network.name)) throw detail::network_exists(network.name);
     store_network(conn, network, /*replace=*/false);
     return network;
   });
@@ -196,15 +163,7 @@ NetworkConfig SqliteNetworkStore::remove(std::string_view name, bool force) {
   return db_.write_grouped(network_name(name), [&](Connection& conn) {
     auto network = load_network(conn, name);
     if (!network) throw not_found("network", name);
-    if (!network->endpoints.empty() && !force) {
-      std::string boxes;
-      for (const auto& [box_id, endpoint] : network->endpoints) {
-        boxes += (boxes.empty() ? "" : ", ") + box_id;
-      }
-      throw Error(ErrorCode::in_use,
-                  network_name(name) + " has " + std::to_string(network->endpoints.size()) +
-                      " connected box(es) (" + boxes + "); disconnect them or force the removal");
-    }
+    if (!network->endpoints.empty() && !force) throw detail::network_in_use(*network);
     auto erase = conn.prepare("DELETE FROM networks WHERE name = ?");
     erase->bind(1, std::string(name));
     erase->exec();  // endpoints go with it (ON DELETE CASCADE)
@@ -268,21 +227,14 @@ std::vector<NetworkSummary> SqliteNetworkStore::summaries() const {
 NetworkEndpoint SqliteNetworkStore::connect(std::string_view network, std::string_view box_id,
                                             std::string_view box_name,
                                             const std::vector<std::string>& aliases) {
-  validate_name("network name", network);
-  validate_identifier(network_name(network) + ": box ID", box_id);
-  validate_identifier(network_name(network) + ": box name", box_name);
-  NetworkEndpoint endpoint{std::string(box_id),
-                           std::string(box_name),
-                           {},
-                           {},
-                           clean_aliases(network, aliases, box_name)};
+  NetworkEndpoint endpoint = detail::endpoint_to_connect(network, box_id, box_name, aliases);
 
   return db_.write_grouped(network_name(network), [&](Connection& conn) {
     auto row = conn.prepare("SELECT subnet, gateway FROM networks WHERE name = ?");
     row->bind(1, std::string(network));
     if (!row->executeStep()) throw not_found("network", network);
-    const auto subnet = detail::parse_subnet(network_name(network), row->getColumn(0).getString());
-    const auto gateway = detail::parse_ipv4(row->getColumn(1).getString());
+    const std::string subnet = row->getColumn(0).getString();
+    const std::string gateway = row->getColumn(1).getString();
 
     auto taken = conn.prepare(
         "SELECT box_id, ip_address FROM network_endpoints WHERE network = ? ORDER BY box_id");
@@ -290,24 +242,12 @@ NetworkEndpoint SqliteNetworkStore::connect(std::string_view network, std::strin
     std::vector<std::uint32_t> used;
     while (taken->executeStep()) {
       if (taken->getColumn(0).getString() == box_id) {
-        throw Error(
-            ErrorCode::already_exists,
-            "box '" + std::string(box_id) + "' is already connected to " + network_name(network));
+        throw detail::already_connected(network, box_id);
       }
       if (auto ip = detail::parse_ipv4(taken->getColumn(1).getString())) used.push_back(*ip);
     }
-    if (used.size() >= kMaxEndpoints) {
-      throw Error(ErrorCode::exhausted,
-                  network_name(network) + " already has 10000 endpoints, the most a record holds");
-    }
-    if (gateway) used.push_back(*gateway);
-    const auto address = detail::lowest_free_address(subnet, std::move(used));
-    if (!address) {
-      throw Error(ErrorCode::exhausted,
-                  network_name(network) + " has no free address left in " + subnet.text());
-    }
-    endpoint.ip_address = detail::format_ipv4(*address);
-    endpoint.mac_address = detail::mac_for(*address);
+    const std::size_t endpoint_count = used.size();
+    detail::assign_address(endpoint, network, subnet, gateway, endpoint_count, std::move(used));
     insert_endpoint(conn, network, endpoint);
     return endpoint;
   });
@@ -321,10 +261,7 @@ NetworkEndpoint SqliteNetworkStore::disconnect(std::string_view network, std::st
     auto row = conn.prepare(kSelectEndpoint.c_str());
     row->bind(1, std::string(network));
     row->bind(2, std::string(box_id));
-    if (!row->executeStep()) {
-      throw Error(ErrorCode::not_found,
-                  "box '" + std::string(box_id) + "' is not connected to " + network_name(network));
-    }
+    if (!row->executeStep()) throw detail::not_connected(network, box_id);
     NetworkEndpoint endpoint = decode_endpoint(*row, network);
     auto erase = conn.prepare("DELETE FROM network_endpoints WHERE network = ? AND box_id = ?");
     erase->bind(1, std::string(network));
