@@ -17,7 +17,7 @@ using Result = Compare::Result;
 // etcd's default --max-txn-ops: the most ops in each of a txn's compare,
 // success and failure lists.
 constexpr std::size_t kMaxTxnOps = 128;
-constexpr int kMaxAttempts = 32;
+constexpr int kMaxAttempts = 64;
 constexpr auto kGiveUpAfter = std::chrono::seconds(5);
 
 thread_local bool last_outcome_unknown = false;
@@ -233,6 +233,8 @@ std::vector<KeyValue> EtcdTxn::list(std::string_view prefix) {
   return kvs;
 }
 
+void EtcdTxn::expect_absent(std::string_view key) { absent_.push_back(space_.key(key)); }
+
 void EtcdTxn::put(std::string_view key, std::string value) {
   writes_[space_.key(key)] = std::move(value);
 }
@@ -286,6 +288,9 @@ std::vector<Compare> EtcdTxn::compares(const std::vector<Compare>& guards,
     } else {
       out.push_back(compare_key(r.key, Target::mod, Result::equal, kvs.front().mod_revision));
     }
+  }
+  for (const std::string& key : absent_) {
+    out.push_back(compare_key(key, Target::create, Result::equal, 0));
   }
   out = fit_compares(std::move(out), space_.prefix(), view_.revision);
   // The guards and the marker are never merged into a group.
@@ -442,7 +447,11 @@ std::size_t run_transaction(EtcdKeyspace& space, std::string_view object,
                           std::to_string(attempts) + " attempts" +
                           (unknown.empty() ? "" : "; the outcome of one is unknown"));
         }
-        pause_before_retry(attempts);
+        // Retried at once on the failure branch's fresh reads: a commit fails
+        // only when another committed, so there is no livelock to break,
+        // and a pause would let those reads go stale. A pause only before
+        // reading again (after a lost answer or a compacted revision).
+        if (view.revision == 0) pause_before_retry(attempts);
       }
       try {
         if (slot->mod_revision < 0 && view.ranges.empty()) {

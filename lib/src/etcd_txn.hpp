@@ -65,6 +65,10 @@ class EtcdTxn final : public CatalogTxn {
   // Every key under `prefix` as of the txn's revision, in key order;
   // guarded (see above).
   std::vector<KeyValue> list(std::string_view prefix);
+  // Adds CREATE == 0 on `key` to the commit's compares: for a key known to
+  // be absent from a guarded list() that holds it, where a concurrent
+  // creation of that very key is what the commit must not overwrite.
+  void expect_absent(std::string_view key);
   // The revision the reads are pinned to (0 before the first read).
   std::int64_t revision() const { return view_.revision; }
 
@@ -107,11 +111,13 @@ class EtcdTxn final : public CatalogTxn {
   std::vector<Read> reads_;                                   // in first-read order, once each
   std::map<std::string, std::optional<std::string>> writes_;  // full key → value (nullopt: delete)
   std::vector<std::string> prefix_erases_;                    // full prefixes
+  std::vector<std::string> absent_;                           // full keys, expect_absent()
 };
 
 // Runs `attempt` on EtcdTxns until one commits (see above): a conflict
-// re-runs it on fresh reads, up to 32 attempts within 5 s, with random
-// pauses between; then Error(busy) naming `object`. `guards` are compared in
+// re-runs it at once on the fresh reads of the failure branch, up to 64
+// attempts within 5 s (a random pause only before an attempt that must read
+// again); then Error(busy) naming `object`. `guards` are compared in
 // every commit (e.g. that a lock is still held). An Error thrown by
 // `attempt` ends the operation with it (after making sure no earlier
 // attempt of unknown outcome can still apply). An attempt that writes
