@@ -3,7 +3,8 @@
 // clients (each its own store and connection) connecting at once, the
 // leader SIGKILLed during a stream of connects, commits whose answer was
 // lost (resolved through the writer marker, never a false already_exists),
-// two members of three down, and a txn past etcd's 128 ops. SPEC §4's
+// two members of three down, and a txn past etcd's 128 ops; and the
+// catalog lock the file protocol's records hold on etcd. SPEC §4's
 // behaviour itself is the network store tests' (run on both backends).
 // Skipped (exit 77) when etcd is not installed.
 #define CATCH_CONFIG_RUNNER
@@ -22,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "etcd_catalog_records.hpp"
 #include "etcd_client.hpp"
 #include "etcd_cluster.hpp"
 #include "etcd_keyspace.hpp"
@@ -405,4 +407,60 @@ TEST_CASE("two members of three down: busy naming the cluster within 7 s, then u
   const NetworkEndpoint endpoint = client.networks->connect("q", "box", "b");
   CHECK(endpoint.ip_address == "10.44.0.2");
   check_endpoints(client, "q", {"box"});
+}
+
+TEST_CASE("the catalog lock: writers wait for it, busy after 5 s, a lost lock applies nothing") {
+  Client first(shared_cluster().endpoints(), "locked");
+  Client second(shared_cluster().endpoints(), "locked");
+  EtcdCatalogRecords records(*first.space);
+  CHECK(records.identity() == first.space->client().describe() + " namespace 'locked'");
+  records.write("volume 'a'", [](CatalogTxn& txn) {
+    txn.add_pending_removals(CatalogKind::volumes, {"a", "b"});
+  });
+  records.read("volumes", [](CatalogTxn& txn) {
+    CHECK(txn.pending_removals(CatalogKind::volumes) == std::vector<std::string>{"a", "b"});
+    CHECK_FALSE(txn.owns(CatalogKind::volumes, "a"));
+  });
+
+  // Held by another store: a write waits, then busy naming the holder.
+  std::optional<CatalogLock> held;
+  held.emplace(*second.space, "volume 'x'");
+  const auto started = Clock::now();
+  try {
+    records.write("volume 'c'",
+                  [](CatalogTxn& txn) { txn.add_pending_removals(CatalogKind::volumes, {"c"}); });
+    FAIL("a write went through a held catalog lock");
+  } catch (const Error& e) {
+    std::printf("write while another store holds the catalog lock: busy after %lld ms\n",
+                ms_since(started));
+    CHECK(e.code() == ErrorCode::busy);
+    CHECK_THAT(e.what(), Catch::Contains("volume 'c'"));
+    CHECK_THAT(e.what(), Catch::Contains(second.space->writer_id()));
+  }
+  held.reset();  // released: the next write takes it at once
+
+  // The lock lost while the body runs (its key gone as when the lease
+  // expires, then taken by another store): the commit applies nothing.
+  try {
+    records.write("volume 'd'", [&](CatalogTxn& txn) {
+      if (!held) {
+        const std::string lock = first.space->key("lock/catalogs");
+        first.space->client().delete_range({lock});
+        held.emplace(*second.space, "volume 'y'");
+      }
+      txn.add_pending_removals(CatalogKind::volumes, {"d"});
+    });
+    FAIL("a write whose lock was lost committed");
+  } catch (const Error& e) {
+    CHECK(e.code() == ErrorCode::busy);
+    CHECK_THAT(e.what(), Catch::Contains("lock the operation held was lost"));
+  }
+  held.reset();
+  records.write("volume 'a'", [](CatalogTxn& txn) {
+    CHECK(txn.pending_removals(CatalogKind::volumes) == std::vector<std::string>{"a", "b"});
+    txn.clear_pending_removals(CatalogKind::volumes, {"a"});
+  });
+  records.read("volumes", [](CatalogTxn& txn) {
+    CHECK(txn.pending_removals(CatalogKind::volumes) == std::vector<std::string>{"b"});
+  });
 }

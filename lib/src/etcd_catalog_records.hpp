@@ -2,7 +2,7 @@
 // the namespace's catalog lock that its write transactions hold. Internal.
 //
 // The lock is the key lock/catalogs, created with CREATE == 0 and attached
-// to a lease of kCatalogLockTtl, so that a holder that dies frees it when the
+// to a lease of kCatalogLockTtlSeconds, so that a holder that dies frees it when the
 // lease expires. Waiting for it is bounded: Error(busy) after 5 s. Every
 // commit made under it compares the key's create revision, so that a commit
 // whose lock was lost meanwhile (its lease expired, another took it) fails
@@ -21,8 +21,10 @@
 
 namespace a3s::store::detail {
 
-inline constexpr std::int64_t kCatalogLockTtlSeconds = 10;
 inline constexpr std::chrono::milliseconds kCatalogLockWait{5000};
+// The lease is granted before the wait, so a holder keeps the lock for at
+// least 10 s after taking it.
+inline constexpr std::int64_t kCatalogLockTtlSeconds = 15;
 
 // The catalog lock, held from construction to destruction.
 class CatalogLock {

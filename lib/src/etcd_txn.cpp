@@ -437,6 +437,16 @@ std::size_t run_transaction(EtcdKeyspace& space, std::string_view object,
     return std::nullopt;
   };
 
+  // Whether every guard still holds, after a failed commit.
+  auto guards_hold = [&]() {
+    for (const Compare& guard : guards) {
+      const RangeResponse found = client.range({guard.key});
+      const std::int64_t created = found.kvs.empty() ? 0 : found.kvs.front().create_revision;
+      if (created != guard.number) return false;
+    }
+    return true;
+  };
+
   last_outcome_unknown = false;
   try {
     for (int attempts = 0;; ++attempts) {
@@ -485,6 +495,11 @@ std::size_t run_transaction(EtcdKeyspace& space, std::string_view object,
         if (response.succeeded) {
           slot->mod_revision = response.revision;
           return index;
+        }
+        if (!guards_hold()) {
+          throw Error(ErrorCode::busy, std::string(object) + ": " + space.identity() +
+                                           ": the lock the operation held was lost before its "
+                                           "commit, which was not applied");
         }
         auto [fresh, marker] = txn.view_after_failure(*slot, response);
         view = std::move(fresh);

@@ -117,8 +117,10 @@ class EtcdTxn final : public CatalogTxn {
 // Runs `attempt` on EtcdTxns until one commits (see above): a conflict
 // re-runs it at once on the fresh reads of the failure branch, up to 64
 // attempts within 5 s (a random pause only before an attempt that must read
-// again); then Error(busy) naming `object`. `guards` are compared in
-// every commit (e.g. that a lock is still held). An Error thrown by
+// again); then Error(busy) naming `object`. `guards` (CREATE == n
+// compares: e.g. that a lock is still held) are compared in every commit; a
+// commit that fails because one no longer holds ends the operation with
+// Error(busy). An Error thrown by
 // `attempt` ends the operation with it (after making sure no earlier
 // attempt of unknown outcome can still apply). An attempt that writes
 // nothing commits nothing. Errors of the cluster are Error(busy) naming
