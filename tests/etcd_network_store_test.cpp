@@ -231,6 +231,14 @@ TEST_CASE("a commit whose answer was lost is resolved, never a false already_exi
   CHECK_FALSE(client.networks->get("net").has_value());
   const std::string all = client.space->key("net");
   CHECK(client.space->client().range({all, prefix_end(all)}).count == 0);
+
+  // The writer markers go when the store closes.
+  Client observer(shared_cluster().endpoints(), "lost");
+  const std::string markers = client.space->key("meta/writers/" + client.space->writer_id() + "/");
+  CHECK(observer.space->client().range({markers, prefix_end(markers)}).count == 1);
+  client.networks.reset();
+  client.space.reset();
+  CHECK(observer.space->client().range({markers, prefix_end(markers)}).count == 0);
 }
 
 TEST_CASE("a network created with 200 endpoints commits in one txn past the 128-op limit") {

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdio>
 #include <random>
@@ -89,7 +90,10 @@ EtcdKeyspace::EtcdKeyspace(std::unique_ptr<KvClient> client, std::string name_sp
 }
 
 EtcdKeyspace::~EtcdKeyspace() {
-  if (slots_.empty()) return;
+  // Nothing to delete (and no request to wait for) unless a marker was set.
+  const bool written = std::any_of(slots_.begin(), slots_.end(),
+                                   [](const auto& slot) { return slot->mod_revision != 0; });
+  if (!written) return;
   try {
     const std::string writers = key(etcd_keys::kWriters) + writer_id_ + "/";
     client_->delete_range({writers, prefix_end(writers)});
