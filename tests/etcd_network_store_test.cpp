@@ -471,4 +471,30 @@ TEST_CASE("the catalog lock: writers wait for it, busy after 5 s, a lost lock ap
   records.read("volumes", [](CatalogTxn& txn) {
     CHECK(txn.pending_removals(CatalogKind::volumes) == std::vector<std::string>{"b"});
   });
+
+  // What the records own, as the sweep and `check` ask it; the removal of a
+  // snapshot's records is the one its store sets.
+  KvClient& kv = first.space->client();
+  const std::string hex(64, 'a');
+  kv.put({first.space->key("vol/v1"), R"({"name":"v1","mount_point":"/elsewhere/v1"})"});
+  kv.put({first.space->key("snap/s1"), "{}"});
+  kv.put({first.space->key("imgdig/sha256:" + hex + "/docker.io/library/x:1"), ""});
+  first.space->set_owner_removal(CatalogKind::snapshots, [](EtcdTxn& txn, std::string_view id) {
+    txn.erase("snap/" + std::string(id));
+  });
+  records.read("catalogs", [&](CatalogTxn& txn) {
+    CHECK(txn.owned_names(CatalogKind::volumes) ==
+          std::map<std::string, std::string>{{"v1", "/elsewhere/v1"}});
+    CHECK(txn.owned_names(CatalogKind::snapshots) ==
+          std::map<std::string, std::string>{{"s1", ""}});
+    CHECK(txn.owned_names(CatalogKind::images) == std::map<std::string, std::string>{{hex, ""}});
+    CHECK(txn.owns(CatalogKind::images, hex));
+    CHECK_FALSE(txn.owns(CatalogKind::images, std::string(64, 'b')));
+  });
+  records.write("snapshot 's1'",
+                [](CatalogTxn& txn) { txn.remove_owners(CatalogKind::snapshots, "s1"); });
+  records.read("snapshots", [](CatalogTxn& txn) {
+    CHECK_FALSE(txn.owns(CatalogKind::snapshots, "s1"));
+    CHECK(txn.owns(CatalogKind::volumes, "v1"));
+  });
 }

@@ -61,8 +61,10 @@ class EtcdCatalogRecords final : public CatalogRecords {
 
   // "etcd cluster '<endpoints>' namespace '<NAMESPACE>'".
   std::string identity() const override { return space_.identity(); }
-  // Any home may be changed: its catalogs are shared by every host that
-  // shares the cluster's namespace.
+  // Any home: its catalogs are shared by every host that shares the
+  // cluster's namespace, so they may always be compared and changed.
+  bool describes_home(const std::filesystem::path&) const override { return true; }
+  bool read_only() const override { return false; }
   void require_file_changes(std::string_view, const std::filesystem::path&) const override {}
   void write(std::string_view object, const std::function<void(CatalogTxn&)>& body) override;
   void read(std::string_view object, const std::function<void(CatalogTxn&)>& body) override;

@@ -111,6 +111,14 @@ std::uint64_t EtcdKeyspace::next_sequence() {
   return ++sequence_;
 }
 
+void EtcdKeyspace::set_owner_removal(CatalogKind kind, OwnerRemoval removal) {
+  owner_removals_[static_cast<int>(kind)] = std::move(removal);
+}
+
+const OwnerRemoval& EtcdKeyspace::owner_removal(CatalogKind kind) const {
+  return owner_removals_[static_cast<int>(kind)];
+}
+
 WriterSlot* EtcdKeyspace::acquire_slot() {
   std::lock_guard lock(mutex_);
   if (free_slots_.empty()) {

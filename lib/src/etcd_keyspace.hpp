@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -45,6 +46,11 @@ std::string pending_removals_prefix(CatalogKind kind);
 }  // namespace etcd_keys
 
 class EtcdKeyspace;
+class EtcdTxn;
+
+// Deletes, in `txn`, the records that own the catalog entry `name`, keeping
+// whatever the store sums from them right (CatalogTxn::remove_owners).
+using OwnerRemoval = std::function<void(EtcdTxn& txn, std::string_view name)>;
 
 // A writer marker held by one operation (see above). `mod_revision` is the
 // marker's mod revision as this store last knew it: 0 while it has never
@@ -105,6 +111,12 @@ class EtcdKeyspace {
   // A sequence number never handed out before by this keyspace.
   std::uint64_t next_sequence();
 
+  // The removal of the records owning an entry of the snapshot or image
+  // catalog: set by the store of those records when it is made, before any
+  // operation runs. Empty when no such store was made.
+  void set_owner_removal(CatalogKind kind, OwnerRemoval removal);
+  const OwnerRemoval& owner_removal(CatalogKind kind) const;
+
  private:
   friend class WriterSlotLease;
   WriterSlot* acquire_slot();
@@ -115,6 +127,8 @@ class EtcdKeyspace {
   std::string prefix_;
   std::string writer_id_;
   std::string layout_version_;
+
+  OwnerRemoval owner_removals_[3];
 
   std::mutex mutex_;
   std::uint64_t sequence_ = 0;

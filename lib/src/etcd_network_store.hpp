@@ -24,22 +24,23 @@
 
 namespace a3s::store {
 
-class EtcdNetworkStore {
+class EtcdNetworkStore final : public NetworkStore {
  public:
   // The networks of `space`'s namespace; `space` outlives the store.
   explicit EtcdNetworkStore(detail::EtcdKeyspace& space) : space_(space) {}
 
   // As NetworkStore (network_store.hpp). Cluster failures are Error(busy)
   // naming the network and the cluster.
-  std::optional<NetworkConfig> get(std::string_view name) const;
-  NetworkConfig create(const NetworkConfig& config);
-  NetworkConfig remove(std::string_view name, bool force = false);
-  std::vector<NetworkConfig> list() const;
-  std::vector<NetworkSummary> summaries() const;
-  NetworkConfig update(const NetworkConfig& config);
+  std::optional<NetworkConfig> get(std::string_view name) const override;
+  NetworkConfig create(const NetworkConfig& config) override;
+  NetworkConfig remove(std::string_view name, bool force = false) override;
+  std::vector<NetworkConfig> list() const override;
+  std::vector<NetworkSummary> summaries() const override;
+  NetworkConfig update(const NetworkConfig& config) override;
   NetworkEndpoint connect(std::string_view network, std::string_view box_id,
-                          std::string_view box_name, const std::vector<std::string>& aliases = {});
-  NetworkEndpoint disconnect(std::string_view network, std::string_view box_id);
+                          std::string_view box_name,
+                          const std::vector<std::string>& aliases = {}) override;
+  NetworkEndpoint disconnect(std::string_view network, std::string_view box_id) override;
 
  private:
   detail::EtcdKeyspace& space_;

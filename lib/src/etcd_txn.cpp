@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 namespace a3s::store::detail {
 
 namespace {
@@ -255,6 +257,42 @@ bool EtcdTxn::owns(CatalogKind kind, std::string_view name) {
       return !list(etcd_keys::image_digest_prefix("sha256:" + std::string(name))).empty();
   }
   return false;
+}
+
+std::map<std::string, std::string> EtcdTxn::owned_names(CatalogKind kind) {
+  std::map<std::string, std::string> names;
+  switch (kind) {
+    case CatalogKind::volumes:
+      for (const KeyValue& kv : list("vol/")) {
+        const nlohmann::json record = nlohmann::json::parse(kv.value, nullptr, false);
+        const auto mount_point = record.is_object() ? record.find("mount_point") : record.end();
+        if (!record.is_object() || mount_point == record.end() || !mount_point->is_string()) {
+          throw Error(ErrorCode::corrupt, space_.identity() + ": key '" + kv.key +
+                                              "' does not hold a volume with a mount_point");
+        }
+        names.emplace(kv.key.substr(4), mount_point->get<std::string>());
+      }
+      break;
+    case CatalogKind::snapshots:
+      for (const KeyValue& kv : list("snap/")) names.emplace(kv.key.substr(5), "");
+      break;
+    case CatalogKind::images:
+      // imgdig/sha256:<hex>/<reference>
+      for (const KeyValue& kv : list("imgdig/sha256:")) {
+        const std::string_view rest = std::string_view(kv.key).substr(14);
+        names.emplace(std::string(rest.substr(0, rest.find('/'))), "");
+      }
+      break;
+  }
+  return names;
+}
+
+void EtcdTxn::remove_owners(CatalogKind kind, std::string_view name) {
+  const OwnerRemoval& removal = space_.owner_removal(kind);
+  if (kind == CatalogKind::volumes || !removal) {
+    throw std::logic_error("no removal of the records owning " + std::string(name));
+  }
+  removal(*this, name);
 }
 
 std::vector<std::string> EtcdTxn::pending_removals(CatalogKind kind) {

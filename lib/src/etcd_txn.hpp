@@ -83,6 +83,12 @@ class EtcdTxn final : public CatalogTxn {
   // CatalogTxn. owns(): vol/<name>, snap/<name>, or any imgdig/sha256:<name>/
   // key; pending removals are keys pending/<catalog>/<name>.
   bool owns(CatalogKind kind, std::string_view name) override;
+  // vol/ (with each volume's mount_point), snap/, imgdig/: guarded prefix
+  // reads.
+  std::map<std::string, std::string> owned_names(CatalogKind kind) override;
+  // The removal the snapshot or image store set (EtcdKeyspace::
+  // set_owner_removal); std::logic_error without one, or for volumes.
+  void remove_owners(CatalogKind kind, std::string_view name) override;
   std::vector<std::string> pending_removals(CatalogKind kind) override;
   void add_pending_removals(CatalogKind kind, const std::vector<std::string>& names) override;
   void clear_pending_removals(CatalogKind kind, const std::vector<std::string>& names) override;
