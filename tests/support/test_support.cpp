@@ -13,6 +13,7 @@
 #include <random>
 #include <sstream>
 #include <stdexcept>
+#include <string_view>
 
 extern char** environ;
 
@@ -39,6 +40,7 @@ TempDir::~TempDir() {
 store::Options options_for(const fs::path& home) {
   store::Options options;
   options.home = home;
+  if (auto url = test_store_url(home)) options.store = std::move(*url);
   return options;
 }
 
@@ -125,8 +127,10 @@ ScopedEnv::~ScopedEnv() {
   }
 }
 
-CommandResult run_program(const std::string& program, const std::vector<std::string>& args,
-                          const std::string& input) {
+// run_program with the environment `envp`.
+static CommandResult run_with_environment(const std::string& program,
+                                          const std::vector<std::string>& args,
+                                          const std::string& input, char* const* envp) {
   TempDir capture;
   const auto in_path = capture.path() / "in";
   const auto out_path = capture.path() / "out";
@@ -146,7 +150,7 @@ CommandResult run_program(const std::string& program, const std::vector<std::str
   posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
                                    0600);
   pid_t pid = 0;
-  const int rc = posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  const int rc = posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), envp);
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) throw std::runtime_error("cannot start " + program);
   int status = 0;
@@ -158,8 +162,41 @@ CommandResult run_program(const std::string& program, const std::vector<std::str
   return result;
 }
 
+CommandResult run_program(const std::string& program, const std::vector<std::string>& args,
+                          const std::string& input) {
+  return run_with_environment(program, args, input, environ);
+}
+
+// The home a CLI run with `args` works on, as run_cli passes it: the value
+// of --home (either form), else $A3S_HOME; none when neither is given.
+static std::optional<fs::path> cli_home(const std::vector<std::string>& args) {
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--home" && i + 1 < args.size()) return fs::path(args[i + 1]);
+    if (args[i].starts_with("--home=")) return fs::path(args[i].substr(7));
+  }
+  const char* home = std::getenv("A3S_HOME");
+  if (home != nullptr && *home != '\0') return fs::path(home);
+  return std::nullopt;
+}
+
 CommandResult run_cli(const std::vector<std::string>& args) {
-  return run_program(env_path("A3S_STORE_CLI").string(), args);
+  const std::string cli = env_path("A3S_STORE_CLI").string();
+  const auto home = cli_home(args);
+  const bool store_given = std::any_of(args.begin(), args.end(), [](const std::string& a) {
+    return a == "--store" || a.starts_with("--store=");
+  });
+  const auto url = home && !store_given ? test_store_url(*home) : std::nullopt;
+  if (!url) return run_program(cli, args);
+  // This process's environment with A3S_STORE set to the home's store.
+  std::vector<std::string> variables;
+  for (char** v = environ; *v != nullptr; ++v) {
+    if (!std::string_view(*v).starts_with("A3S_STORE=")) variables.emplace_back(*v);
+  }
+  variables.push_back("A3S_STORE=" + *url);
+  std::vector<char*> envp;
+  for (auto& v : variables) envp.push_back(v.data());
+  envp.push_back(nullptr);
+  return run_with_environment(cli, args, {}, envp.data());
 }
 
 std::string run_sqlite3(const std::filesystem::path& db, const std::string& sql) {
@@ -172,6 +209,7 @@ std::string run_sqlite3(const std::filesystem::path& db, const std::string& sql)
 }
 
 std::vector<int> run_in_children(int count, const std::function<int(int)>& body) {
+  start_test_store();
   std::vector<pid_t> pids;
   for (int i = 0; i < count; ++i) {
     const pid_t pid = fork();

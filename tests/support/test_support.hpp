@@ -30,8 +30,24 @@ class TempDir {
 };
 
 // Options for a store whose home is `home` (durability NORMAL is not used:
-// tests run with the default, FULL, as users do).
+// tests run with the default, FULL, as users do), on the backend under test.
 store::Options options_for(const std::filesystem::path& home);
+
+// The backend under test is chosen by A3S_TEST_STORE: "sqlite" (or unset)
+// or "etcd". On etcd every store a test opens (options_for, open_store, the
+// CLI through run_cli, forked children) is on one 3-member loopback cluster
+// per test process, started on first use, stopped by PID at exit, with a
+// namespace of its own per home; the files stay under the home. Without
+// etcd installed an etcd run exits 77 (skipped) before any test.
+bool stores_on_etcd();
+
+// The store URL (Options::store, A3S_STORE) of the store on `home`: none on
+// SQLite, else etcd://<the cluster's members>/<the home's namespace>.
+std::optional<std::string> test_store_url(const std::filesystem::path& home);
+
+// Starts the etcd cluster now if the stores are on etcd (run_in_children
+// calls it, so that the children share the parent's cluster).
+void start_test_store();
 
 // ../shared/fixtures (from $A3S_FIXTURES).
 std::filesystem::path fixtures_dir();
@@ -93,7 +109,8 @@ CommandResult run_program(const std::string& program, const std::vector<std::str
                           const std::string& input = {});
 
 // Runs the a3s-store CLI (from $A3S_STORE_CLI) with `args`, stdin empty,
-// and returns its exit code and output.
+// and returns its exit code and output. On etcd, unless `args` has
+// --store, the CLI gets A3S_STORE for its home (--home, else $A3S_HOME).
 CommandResult run_cli(const std::vector<std::string>& args);
 
 // Runs `sql` in the sqlite3 command-line shell on the database `db`, as an
