@@ -5,16 +5,22 @@
 #pragma once
 
 #include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
 
 #include <filesystem>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "a3s/store/store.hpp"
+#include "test_support.hpp"
+
 namespace a3s::test {
 
 // Returns the problems found (empty when consistent), each naming the row
-// or directory. Entries whose names start with a dot (a catalog's .staging)
+// or directory. The rows are read from box.db on SQLite; on etcd from a
+// store opened on the home after the staging directories were looked at
+// (opening one sweeps them). Entries whose names start with a dot (a catalog's .staging)
 // are not records. With `expect_no_staging`, anything left in a catalog's
 // staging directory is a problem too; with `volumes_without_rows_ok`, a
 // volume directory without a row is not (it is user data, SPEC §4).
@@ -23,28 +29,48 @@ inline std::vector<std::string> home_problems(const std::filesystem::path& home,
                                               bool volumes_without_rows_ok = false) {
   namespace fs = std::filesystem;
   std::vector<std::string> problems;
-  SQLite::Database db((home / "box.db").string(), SQLite::OPEN_READONLY);
+  const fs::path dirs[] = {home / "volumes", home / "snapshots", home / "images" / "sha256"};
+  if (expect_no_staging) {
+    for (const auto& dir : dirs) {
+      const fs::path staging = dir / ".staging";
+      if (!fs::is_directory(fs::symlink_status(staging))) continue;
+      for (const auto& entry : fs::directory_iterator(staging)) {
+        problems.push_back("staging leftover '" + entry.path().string() + "'");
+      }
+    }
+  }
 
-  auto keys = [&](const char* sql, std::size_t skip) {
-    std::set<std::string> out;
-    SQLite::Statement q(db, sql);
-    while (q.executeStep()) out.insert(q.getColumn(0).getString().substr(skip));
-    return out;
-  };
+  // The keys of the volumes, snapshots and images (their digests' hex).
+  std::set<std::string> rows[3];
+  if (stores_on_etcd()) {
+    const auto store = store::Store::open(options_for(home));
+    for (const auto& v : store->volumes().list()) rows[0].insert(v.name);
+    for (const auto& s : store->snapshots().list()) rows[1].insert(s.id);
+    for (const auto& i : store->images().list()) rows[2].insert(i.digest.substr(7));
+  } else {
+    SQLite::Database db((home / "box.db").string(), SQLite::OPEN_READONLY);
+    auto keys = [&](const char* sql, std::size_t skip) {
+      std::set<std::string> out;
+      SQLite::Statement q(db, sql);
+      while (q.executeStep()) out.insert(q.getColumn(0).getString().substr(skip));
+      return out;
+    };
+    rows[0] = keys("SELECT name FROM volumes ORDER BY name", 0);
+    rows[1] = keys("SELECT id FROM snapshots ORDER BY id", 0);
+    rows[2] = keys("SELECT DISTINCT digest FROM images ORDER BY digest", 7);
+  }
+
   struct Catalog {
     const char* what;
-    fs::path dir;
-    std::set<std::string> rows;
+    const fs::path& dir;
+    const std::set<std::string>& rows;
     const char* inside;  // what a row's directory must hold
     bool orphans_ok;
   };
   const Catalog catalogs[] = {
-      {"volume", home / "volumes", keys("SELECT name FROM volumes ORDER BY name", 0), "",
-       volumes_without_rows_ok},
-      {"snapshot", home / "snapshots", keys("SELECT id FROM snapshots ORDER BY id", 0), "rootfs",
-       false},
-      {"image", home / "images" / "sha256",
-       keys("SELECT DISTINCT digest FROM images ORDER BY digest", 7), "", false},
+      {"volume", dirs[0], rows[0], "", volumes_without_rows_ok},
+      {"snapshot", dirs[1], rows[1], "rootfs", false},
+      {"image", dirs[2], rows[2], "", false},
   };
   for (const auto& c : catalogs) {
     for (const auto& key : c.rows) {
@@ -61,12 +87,6 @@ inline std::vector<std::string> home_problems(const std::filesystem::path& home,
       if (!c.orphans_ok && !c.rows.count(name)) {
         problems.push_back(std::string(c.what) + " directory '" + entry.path().string() +
                            "' has no row");
-      }
-    }
-    const fs::path staging = c.dir / ".staging";
-    if (expect_no_staging && fs::is_directory(fs::symlink_status(staging))) {
-      for (const auto& entry : fs::directory_iterator(staging)) {
-        problems.push_back("staging leftover '" + entry.path().string() + "'");
       }
     }
   }
