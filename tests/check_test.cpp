@@ -88,7 +88,7 @@ TEST_CASE("a consistent home checks clean", "[check]") {
   CHECK(cli.out == "no problems found\n");
 }
 
-TEST_CASE("check finds each problem, names it and changes nothing", "[check]") {
+TEST_CASE("check finds each problem, names it and changes nothing", "[check][sqlite]") {
   TempDir home;
   TempDir scratch;
   auto store = open_store(home);
@@ -136,7 +136,7 @@ TEST_CASE("check finds each problem, names it and changes nothing", "[check]") {
   CHECK(j.at("findings").at(0).contains("problem"));
 }
 
-TEST_CASE("check --repair fixes what it may and never deletes a volume's data", "[check]") {
+TEST_CASE("check --repair fixes what it may and never deletes a volume's data", "[check][sqlite]") {
   TempDir home;
   TempDir scratch;
   auto store = open_store(home);
@@ -181,7 +181,7 @@ TEST_CASE("check --repair fixes what it may and never deletes a volume's data", 
   CHECK_FALSE(again.all_repaired());
 }
 
-TEST_CASE("check --repair on a home with only repairable problems exits 0", "[check]") {
+TEST_CASE("check --repair on a home with only repairable problems exits 0", "[check][sqlite]") {
   TempDir home;
   TempDir scratch;
   auto store = open_store(home);
@@ -198,7 +198,7 @@ TEST_CASE("check --repair on a home with only repairable problems exits 0", "[ch
   CHECK(store->images().total_size() == store->images().get("app:a")->size_bytes);
 }
 
-TEST_CASE("check of a copy of the database compares no files", "[check]") {
+TEST_CASE("check of a copy of the database compares no files", "[check][sqlite]") {
   TempDir home;
   TempDir scratch;
   auto store = open_store(home);
@@ -217,7 +217,7 @@ TEST_CASE("check of a copy of the database compares no files", "[check]") {
         std::set<std::pair<std::string, std::string>>{{"missing_directory", "snapshot 's1'"}});
 }
 
-TEST_CASE("check reports a damaged database", "[check]") {
+TEST_CASE("check reports a damaged database", "[check][sqlite]") {
   TempDir home;
   TempDir scratch;
   {

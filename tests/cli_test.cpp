@@ -424,7 +424,7 @@ TEST_CASE("global options are accepted after the subcommand", "[cli]") {
   CHECK(home.run({"--log-level", "off", "volume", "ls"}).exit_code == 0);
 }
 
-TEST_CASE("--db points at another database", "[cli]") {
+TEST_CASE("--db points at another database", "[cli][sqlite]") {
   Home home;
   TempDir other;
   const auto db = other.path() / "elsewhere.db";
@@ -437,7 +437,7 @@ TEST_CASE("--db points at another database", "[cli]") {
   CHECK(home.run_json({"network", "ls"}) == json::array());
 }
 
-TEST_CASE("A3S_HOME selects the home when --home is absent", "[cli]") {
+TEST_CASE("A3S_HOME selects the home when --home is absent", "[cli][sqlite]") {
   TempDir dir;
   const auto home = dir.path() / "from-env";
   {
@@ -452,7 +452,7 @@ TEST_CASE("A3S_HOME selects the home when --home is absent", "[cli]") {
   CHECK(fs::exists(home / "box.db"));
 }
 
-TEST_CASE("migrate status on a fresh home", "[cli][migrate]") {
+TEST_CASE("migrate status on a fresh home", "[cli][migrate][sqlite]") {
   Home home;
   const auto s = home.run_json({"migrate", "status"});
   CHECK(s["exists"] == false);
@@ -473,7 +473,7 @@ TEST_CASE("migrate status on a fresh home", "[cli][migrate]") {
   CHECK_FALSE(fs::exists(home.db()));
 }
 
-TEST_CASE("migrate up, dry runs and --no-auto-migrate", "[cli][migrate]") {
+TEST_CASE("migrate up, dry runs and --no-auto-migrate", "[cli][migrate][sqlite]") {
   Home home;
   const int latest = home.run_json({"migrate", "status"})["latest"];
 
@@ -535,7 +535,7 @@ TEST_CASE("migrate up, dry runs and --no-auto-migrate", "[cli][migrate]") {
   }
 }
 
-TEST_CASE("migrate verify", "[cli][migrate]") {
+TEST_CASE("migrate verify", "[cli][migrate][sqlite]") {
   Home home;
   home.fails({"migrate", "verify"}, "");  // no database yet
   CHECK_FALSE(fs::exists(home.db()));

@@ -57,8 +57,8 @@ static_assert(!std::is_copy_constructible_v<st::ImageStore> &&
               !std::is_copy_constructible_v<st::SnapshotStore>);
 
 // A store on a fresh home with the given cache cap (unset:
-// A3S_IMAGE_CACHE_SIZE or the default), and a second connection pool on its
-// database for edits by hand.
+// A3S_IMAGE_CACHE_SIZE or the default), and on SQLite a second connection
+// pool on its database for edits by hand (the [sqlite] cases').
 struct Home {
   TempDir tmp;
   std::unique_ptr<st::Store> store;
@@ -71,7 +71,7 @@ struct Home {
     o.image_cache_max_bytes = cap;
     store = st::Store::open(o);
     options = store->options();
-    db = std::make_unique<st::Database>(options);
+    if (!a3s::test::stores_on_etcd()) db = std::make_unique<st::Database>(options);
     images = &store->images();
   }
 
@@ -222,7 +222,8 @@ TEST_CASE("a regular file at a layout's place is refused with io naming it and k
   CHECK(other.digest == kDigestB);
 }
 
-TEST_CASE("a put whose layout is retired while it waits for the lock copies it again", "[images]") {
+TEST_CASE("a put whose layout is retired while it waits for the lock copies it again",
+          "[images][sqlite]") {
   Home h;
   const std::uint64_t bytes = make_layout(h.source("a"), 100);
   h.images->put("app:1", kDigestA, h.source("a"));
@@ -348,7 +349,7 @@ TEST_CASE("re-putting a reference at a new digest keeps a dangling entry", "[ima
   }
 }
 
-TEST_CASE("get and get_by_digest mark the image used", "[images]") {
+TEST_CASE("get and get_by_digest mark the image used", "[images][sqlite]") {
   Home h;
   make_layout(h.source("a"), 100);
   const auto one = h.images->put("app:1", kDigestA, h.source("a"));
@@ -487,7 +488,8 @@ TEST_CASE("total_size stays equal to the layouts through put, retag, remove and 
   CHECK(a3s::test::catalog_entries(h.home() / "images" / "sha256").empty());
 }
 
-TEST_CASE("edits of images rows by hand keep the layouts and totals right", "[images][totals]") {
+TEST_CASE("edits of images rows by hand keep the layouts and totals right",
+          "[images][totals][sqlite]") {
   Home h;
   const std::uint64_t bytes_a = make_layout(h.source("a"), 1000);
   h.images->put("app:1", kDigestA, h.source("a"));
@@ -525,7 +527,8 @@ TEST_CASE("edits of images rows by hand keep the layouts and totals right", "[im
   totals_match(0);
 }
 
-TEST_CASE("a missing or drifted totals row is corrupt, not a wrong answer", "[images][totals]") {
+TEST_CASE("a missing or drifted totals row is corrupt, not a wrong answer",
+          "[images][totals][sqlite]") {
   Home h;
   make_layout(h.source("a"), 1000);
   h.images->put("app:1", kDigestA, h.source("a"));
@@ -551,7 +554,7 @@ TEST_CASE("a missing or drifted totals row is corrupt, not a wrong answer", "[im
 }
 
 TEST_CASE("a missing snapshots total is corrupt for count, total_size and prune",
-          "[images][totals]") {
+          "[images][totals][sqlite]") {
   Home h;
   auto& snaps = h.store->snapshots();
   st::SnapshotMetadata s;
@@ -569,7 +572,7 @@ TEST_CASE("a missing snapshots total is corrupt for count, total_size and prune"
   CHECK(snaps.list().size() == 1);
 }
 
-TEST_CASE("sizes above INT64_MAX survive the database", "[images]") {
+TEST_CASE("sizes above INT64_MAX survive the database", "[images][sqlite]") {
   Home h;
   const std::uint64_t huge = (std::uint64_t{1} << 63) + 5;
   auto insert = [&](const char* reference, const std::string& digest, std::uint64_t size) {
@@ -657,7 +660,7 @@ Names pending_removals(st::Database& db) {
 }
 
 TEST_CASE("a removal's intent is a row its own commit writes; a later removal clears them",
-          "[images]") {
+          "[images][sqlite]") {
   Home h;
   make_layout(h.source("x"), 1000);
   h.images->put("a:1", kDigestA, h.source("x"));
@@ -706,7 +709,8 @@ TEST_CASE("a removal's intent is a row its own commit writes; a later removal cl
   CHECK(a3s::test::home_problems(h.home()).empty());
 }
 
-TEST_CASE("an open deletes what an unfinished removal left and clears its rows", "[images]") {
+TEST_CASE("an open deletes what an unfinished removal left and clears its rows",
+          "[images][sqlite]") {
   TempDir tmp;
   const fs::path home = tmp.path() / "home";
   const std::string hex_d(64, 'd');

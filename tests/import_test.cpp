@@ -342,7 +342,7 @@ TEST_CASE("importing the fixture home stores every record and file as 2.4.0 wrot
   }
 }
 
-TEST_CASE("importing twice changes nothing the second time", "[import]") {
+TEST_CASE("importing twice changes nothing the second time", "[import][sqlite]") {
   TempDir home;
   auto store = open_store(home);
   REQUIRE(counts(store->import_legacy(from(fixture_home()))) == kFixtureImported);
@@ -361,7 +361,7 @@ TEST_CASE("importing twice changes nothing the second time", "[import]") {
   CHECK(counts(store->import_legacy(from(fixture_home()))) == kFixturePresent);
 }
 
-TEST_CASE("a dry run reports the import and writes nothing", "[import]") {
+TEST_CASE("a dry run reports the import and writes nothing", "[import][sqlite]") {
   TempDir home;
   auto store = open_store(home);
   const std::string rows = dump(home.path());
@@ -578,7 +578,7 @@ TEST_CASE("a record stored under the same name is left alone, or is a conflict",
   }
 }
 
-TEST_CASE("a store on another database than the home's copies no files in", "[import]") {
+TEST_CASE("a store on another database than the home's copies no files in", "[import][sqlite]") {
   TempDir home;
   TempDir elsewhere;
   auto options = a3s::test::options_for(home.path());

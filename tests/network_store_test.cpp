@@ -322,7 +322,8 @@ TEST_CASE("summaries list every network by name with its endpoints counted", "[n
   CHECK(summaries[2].endpoint_count == 0);
 }
 
-TEST_CASE("summaries count each network's own endpoints when names share prefixes", "[network]") {
+TEST_CASE("summaries count each network's own endpoints when names share prefixes",
+          "[network][sqlite]") {
   // The counts come from a scan of the endpoints merged with the networks by
   // name: a network without endpoints next to one whose name extends its
   // own, and names that differ in case or punctuation only, must each keep
@@ -695,7 +696,8 @@ TEST_CASE("networks and endpoints persist across reopening the store", "[network
   CHECK(store->networks().connect("dev", "box-3", "db").ip_address == "10.88.0.4");
 }
 
-TEST_CASE("a row changed outside the store into the wrong shape reads as corrupt", "[network]") {
+TEST_CASE("a row changed outside the store into the wrong shape reads as corrupt",
+          "[network][sqlite]") {
   TempDir tmp;
   auto store = open_store(tmp);
   auto n = make_network("dev");

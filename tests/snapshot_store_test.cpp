@@ -740,7 +740,7 @@ TEST_CASE("prune deletes oldest first (ties by ID) until both limits hold", "[sn
 }
 
 TEST_CASE("count and total_size stay equal to the rows through save, prune, remove and edits",
-          "[snapshot][count][prune]") {
+          "[snapshot][count][prune][sqlite]") {
   TempDir tmp;
   TempDir src;
   auto store = open_store(tmp.path());
