@@ -167,6 +167,26 @@ TEST_CASE("a symlinked staging directory is never followed, and never blocks an 
   CHECK(entries(victim) == kVictimEntries);
 }
 
+TEST_CASE("a sweep deletes this host's crashed staging entries and leaves other hosts' alone",
+          "[safety][staging]") {
+  // Hosts that share a home (their records on one etcd cluster) each sweep
+  // only what they staged: another host's process IDs mean nothing here, so
+  // its live copy must not be taken for a crashed one.
+  TempDir tmp;
+  const fs::path home = tmp.path() / "home";
+  { st::Store::open(a3s::test::options_for(home)); }
+  const fs::path staging = home / "snapshots" / ".staging";
+  fs::create_directories(staging);
+  // PID 999999999 is above any pid_max: no process of this host has it.
+  const std::string other_host = "999999999.1.0123456789abcdef-1-snapshot";
+  const std::string this_host_unnamed = "999999999.1-2-snapshot";  // as named before hosts were
+  fs::create_directories(staging / other_host / "rootfs");
+  fs::create_directories(staging / this_host_unnamed / "rootfs");
+
+  { st::Store::open(a3s::test::options_for(home)); }  // sweeps
+  CHECK(entries(staging) == Names{other_host});
+}
+
 TEST_CASE("a symlink in a catalog's place for an entry is refused and never followed",
           "[safety][entries]") {
   TempDir tmp;

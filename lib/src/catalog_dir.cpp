@@ -144,15 +144,38 @@ unsigned long long process_start(long pid) {
   return start;
 }
 
-// Whether the process that named a staging entry "<pid>.<start>-..." runs.
+// This host, as staging names carry it: the FNV-1a hash of its host name as
+// 16 lowercase hex digits. Hosts sharing a home (its records on an etcd
+// cluster) tell their staging entries apart by it: a process ID means
+// nothing on another host.
+const std::string& this_host() {
+  static const std::string host = [] {
+    char name[256] = {};
+    if (::gethostname(name, sizeof name - 1) != 0) name[0] = '\0';
+    std::uint64_t hash = 14695981039346656037ull;
+    for (const char* c = name; *c != '\0'; ++c) {
+      hash = (hash ^ static_cast<unsigned char>(*c)) * 1099511628211ull;
+    }
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
+    return std::string(hex);
+  }();
+  return host;
+}
+
+// Whether the process that named a staging entry "<pid>.<start>[.<host>]-..."
+// on this host runs.
 bool owner_alive(long pid, unsigned long long start) {
   if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno != EPERM) return false;
   // Without /proc both starts read 0 and the PID alone decides.
   return process_start(pid) == start;
 }
 
-// "<pid>.<start>-<n>-<label>" → the owner and whether it is an intent;
-// nullopt for other names.
+// "<pid>.<start>[.<host>]-<n>-<label>" → the owner and whether it is an
+// intent; nullopt for other names. An entry another host made counts as its
+// owner's while that host may still run it: only the host that made an
+// entry sweeps it. A name without a host (made before hosts were named)
+// is this host's.
 std::optional<StagingEntry> parse_staging_name(const std::string& name) {
   const char* const end = name.data() + name.size();
   long pid = 0;
@@ -162,15 +185,21 @@ std::optional<StagingEntry> parse_staging_name(const std::string& name) {
   }
   unsigned long long start = 0;
   auto [after_start, start_error] = std::from_chars(after_pid + 1, end, start);
-  if (start_error != std::errc() || after_start == end || *after_start != '-') {
-    return std::nullopt;
+  if (start_error != std::errc() || after_start == end) return std::nullopt;
+  bool other_host = false;
+  if (*after_start == '.') {
+    const char* const host = after_start + 1;
+    after_start = std::find(host, end, '-');
+    if (after_start == end || after_start == host) return std::nullopt;
+    other_host = std::string_view(host, after_start) != this_host();
   }
+  if (*after_start != '-') return std::nullopt;
   unsigned long n = 0;
   auto [after_n, n_error] = std::from_chars(after_start + 1, end, n);
   if (n_error != std::errc() || after_n == end || *after_n != '-' || after_n + 1 == end) {
     return std::nullopt;
   }
-  return StagingEntry{name, owner_alive(pid, start),
+  return StagingEntry{name, other_host || owner_alive(pid, start),
                       std::string_view(after_n + 1, end) == "intent"};
 }
 
@@ -205,7 +234,7 @@ std::string fresh_staging_name(std::string_view label) {
   static std::atomic<unsigned long> counter{0};
   // Read each time: a forked child is another process with its own name.
   const long pid = ::getpid();
-  return std::to_string(pid) + "." + std::to_string(process_start(pid)) + "-" +
+  return std::to_string(pid) + "." + std::to_string(process_start(pid)) + "." + this_host() + "-" +
          std::to_string(++counter) + "-" + std::string(label);
 }
 

@@ -10,9 +10,11 @@
 // Staging lives inside its catalog, so every rename between the two stays on
 // one file system.
 //
-// Staging entries are named "<pid>.<start>-<n>-<label>" after the process
-// that made them (its ID and start time, so a reused PID is not mistaken for
-// the owner), so a sweep can tell a live owner's work from a crashed one's;
+// Staging entries are named "<pid>.<start>.<host>-<n>-<label>" after the
+// process that made them (its ID and start time, so a reused PID is not
+// mistaken for the owner, and its host, since hosts may share a home), so a
+// sweep can tell a live owner's work from a crashed one's and leaves other
+// hosts' entries to them;
 // other names in staging are never touched. An intent ("…-intent") names
 // the database it belongs to and the entries a change is about to put in
 // place or delete, so that after a crash the entries no row owns can be
@@ -55,7 +57,7 @@ struct Intent {
 // A staging entry named by the staging scheme.
 struct StagingEntry {
   std::string name;
-  bool owner_alive = false;  // the process that made it still runs
+  bool owner_alive = false;  // its process still runs, or it is another host's
   bool intent = false;
 };
 
@@ -133,7 +135,8 @@ class CatalogDir {
 // durable. Throws Error(io) naming `path`.
 void fsync_directory(int fd, const std::filesystem::path& path);
 
-// A staging name "<pid>.<start>-<n>-<label>" for this process, unique in it.
+// A staging name "<pid>.<start>.<host>-<n>-<label>" for this process, unique
+// in it.
 std::string fresh_staging_name(std::string_view label);
 
 }  // namespace a3s::store::detail
