@@ -4,11 +4,6 @@
 
 #include <algorithm>
 
-#include <sys/stat.h>
-
-#include <cerrno>
-#include <cstring>
-
 #include "catalog_rows.hpp"
 #include "column_list.hpp"
 #include "database.hpp"
@@ -16,6 +11,7 @@
 #include "fault_injection.hpp"
 #include "sqlite_catalog_records.hpp"
 #include "stored_row.hpp"
+#include "volume_rules.hpp"
 
 namespace a3s::store {
 namespace fs = std::filesystem;
@@ -27,9 +23,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::size_t kMaxUsers = 10'000;
-
-std::string volume_name(std::string_view name) { return "volume '" + std::string(name) + "'"; }
+using detail::volume_object;
 
 // u64 sizes are stored as the int64 with the same bits (see 0001_initial.sql).
 std::int64_t to_column(std::uint64_t v) { return static_cast<std::int64_t>(v); }
@@ -120,7 +114,7 @@ void store_volume(Connection& conn, const VolumeConfig& v, bool replace) {
 
 std::optional<VolumeConfig> SqliteVolumeStore::get(std::string_view name) const {
   validate_name("volume name", name);
-  return db_.read(volume_name(name), [&](Connection& conn) { return load_volume(conn, name); });
+  return db_.read(volume_object(name), [&](Connection& conn) { return load_volume(conn, name); });
 }
 
 VolumeConfig SqliteVolumeStore::create(const VolumeConfig& config) {
@@ -139,17 +133,12 @@ VolumeConfig SqliteVolumeStore::create(const VolumeConfig& config, bool existing
   validate(volume);
   detail::SqliteCatalogRecords records(db_);
   detail::DirectoryChange change(records, home_, detail::CatalogKind::volumes,
-                                 volume_name(volume.name));
-  change.stage("volume", [](int parent_fd, const std::string& name, const fs::path& path) {
-    if (::mkdirat(parent_fd, name.c_str(), 0755) != 0) {
-      throw Error(ErrorCode::io,
-                  "cannot create directory '" + path.string() + "': " + std::strerror(errno));
-    }
-  });
-  VolumeConfig stored = db_.write(volume_name(config.name), [&](Connection& conn) {
+                                 volume_object(volume.name));
+  change.stage("volume", detail::make_volume_directory);
+  VolumeConfig stored = db_.write(volume_object(config.name), [&](Connection& conn) {
     if (auto existing = load_volume(conn, volume.name)) {
       if (existing_ok) return *existing;
-      throw Error(ErrorCode::already_exists, volume_name(volume.name) + " already exists");
+      throw Error(ErrorCode::already_exists, volume_object(volume.name) + " already exists");
     }
     // A directory already there without a row is user data (a volume removed
     // while its directory was busy, or made by hand): the volume takes it
@@ -170,15 +159,10 @@ VolumeConfig SqliteVolumeStore::create(const VolumeConfig& config, bool existing
 VolumeConfig SqliteVolumeStore::remove(std::string_view name, bool force) {
   validate_name("volume name", name);
   detail::SqliteCatalogRecords records(db_);
-  detail::DirectoryChange change(records, home_, detail::CatalogKind::volumes, volume_name(name));
-  VolumeConfig removed = db_.write(volume_name(name), [&](Connection& conn) {
+  detail::DirectoryChange change(records, home_, detail::CatalogKind::volumes, volume_object(name));
+  VolumeConfig removed = db_.write(volume_object(name), [&](Connection& conn) {
     VolumeConfig volume = load_existing(conn, name);
-    if (!volume.in_use_by.empty() && !force) {
-      std::string boxes;
-      for (const auto& box : volume.in_use_by) boxes += (boxes.empty() ? "" : ", ") + box;
-      throw Error(ErrorCode::in_use, volume_name(name) + " is in use by " + boxes +
-                                         "; detach it or force the removal");
-    }
+    if (!volume.in_use_by.empty() && !force) throw detail::volume_in_use(volume);
     detail::SqliteCatalogTxn txn(conn);
     change.remove_after_commit(txn, {std::string(name)});
     erase(conn, name);
@@ -208,7 +192,7 @@ std::vector<VolumeConfig> SqliteVolumeStore::list() const {
 
 VolumeConfig SqliteVolumeStore::update(const VolumeConfig& config) {
   validate_name("volume name", config.name);
-  return db_.write_grouped(volume_name(config.name), [&](Connection& conn) {
+  return db_.write_grouped(volume_object(config.name), [&](Connection& conn) {
     VolumeConfig volume = config;
     volume.mount_point = load_existing(conn, config.name).mount_point;
     validate(volume);
@@ -219,25 +203,18 @@ VolumeConfig SqliteVolumeStore::update(const VolumeConfig& config) {
 
 VolumeConfig SqliteVolumeStore::attach(std::string_view name, std::string_view box_id) {
   validate_name("volume name", name);
-  validate_identifier(volume_name(name) + ": box ID", box_id);
-  return db_.write_grouped(volume_name(name), [&](Connection& conn) {
+  validate_identifier(volume_object(name) + ": box ID", box_id);
+  return db_.write_grouped(volume_object(name), [&](Connection& conn) {
     VolumeConfig volume = load_existing(conn, name);
-    const auto& users = volume.in_use_by;
-    if (std::find(users.begin(), users.end(), box_id) != users.end()) return volume;
-    if (users.size() >= kMaxUsers) {
-      throw Error(ErrorCode::invalid_argument,
-                  volume_name(name) + ": field 'in_use_by' would exceed 10000 entries");
-    }
-    add_user(conn, name, box_id);
-    volume.in_use_by.emplace_back(box_id);
+    if (detail::add_volume_user(volume, box_id)) add_user(conn, name, box_id);
     return volume;
   });
 }
 
 VolumeConfig SqliteVolumeStore::detach(std::string_view name, std::string_view box_id) {
   validate_name("volume name", name);
-  validate_identifier(volume_name(name) + ": box ID", box_id);
-  return db_.write_grouped(volume_name(name), [&](Connection& conn) {
+  validate_identifier(volume_object(name) + ": box ID", box_id);
+  return db_.write_grouped(volume_object(name), [&](Connection& conn) {
     VolumeConfig volume = load_existing(conn, name);
     auto erase_user = conn.prepare("DELETE FROM volume_users WHERE volume = ? AND box_id = ?");
     erase_user->bind(1, std::string(name));
