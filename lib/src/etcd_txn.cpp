@@ -1,5 +1,7 @@
 #include "etcd_txn.hpp"
 
+#include "etcd_volume_store.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <random>
@@ -262,27 +264,28 @@ bool EtcdTxn::owns(CatalogKind kind, std::string_view name) {
 std::map<std::string, std::string> EtcdTxn::owned_names(CatalogKind kind) {
   std::map<std::string, std::string> names;
   switch (kind) {
-    case CatalogKind::volumes:
-      for (const KeyValue& kv : list("vol/")) {
-        const nlohmann::json record = nlohmann::json::parse(kv.value, nullptr, false);
-        const auto mount_point = record.is_object() ? record.find("mount_point") : record.end();
-        if (!record.is_object() || mount_point == record.end() || !mount_point->is_string()) {
-          throw Error(ErrorCode::corrupt, space_.identity() + ": key '" + kv.key +
-                                              "' does not hold a volume with a mount_point");
-        }
-        names.emplace(kv.key.substr(4), mount_point->get<std::string>());
+    case CatalogKind::volumes: {
+      const std::string prefix = etcd_keys::volume("");
+      for (const KeyValue& kv : list(prefix)) {
+        const std::string name = kv.key.substr(prefix.size());
+        names[name] = decode_stored_volume(name, kv.value).mount_point;
       }
       break;
-    case CatalogKind::snapshots:
-      for (const KeyValue& kv : list("snap/")) names.emplace(kv.key.substr(5), "");
+    }
+    case CatalogKind::snapshots: {
+      const std::string prefix = etcd_keys::snapshot("");
+      for (const KeyValue& kv : list(prefix)) names[kv.key.substr(prefix.size())] = {};
       break;
-    case CatalogKind::images:
+    }
+    case CatalogKind::images: {
       // imgdig/sha256:<hex>/<reference>
-      for (const KeyValue& kv : list("imgdig/sha256:")) {
-        const std::string_view rest = std::string_view(kv.key).substr(14);
-        names.emplace(std::string(rest.substr(0, rest.find('/'))), "");
+      const std::string prefix = etcd_keys::image_digest_prefix("sha256:");
+      for (const KeyValue& kv : list(prefix.substr(0, prefix.size() - 1))) {
+        const std::string rest = kv.key.substr(prefix.size() - 1);
+        names[rest.substr(0, rest.find('/'))] = {};
       }
       break;
+    }
   }
   return names;
 }
