@@ -7,7 +7,9 @@
 #include <sstream>
 
 #include "database.hpp"
+#include "etcd_layout.hpp"
 #include "migration_engine.hpp"
+#include "store_url.hpp"
 
 namespace a3s::store {
 namespace fs = std::filesystem;
@@ -17,6 +19,10 @@ namespace {
 const detail::Migrations& embedded() { return detail::embedded_migrations(); }
 
 using detail::db_name;
+
+// On etcd the Migrator reads and sets the namespace's key layout version
+// instead of a schema (etcd_layout.hpp).
+bool on_etcd(const Options& options) { return detail::parse_store_url(options.store).etcd; }
 
 MigrationInfo info_of(const detail::EmbeddedMigration& m) {
   return {m.version, std::string(m.name), std::string(m.checksum)};
@@ -72,9 +78,13 @@ std::vector<MigrationInfo> Migrator::known_migrations() {
   return known;
 }
 
-MigrationStatus Migrator::status() const { return read_status(options_); }
+MigrationStatus Migrator::status() const {
+  if (on_etcd(options_)) return detail::EtcdLayout(options_).status();
+  return read_status(options_);
+}
 
 MigrationStatus Migrator::up(std::optional<int> to, bool dry_run) {
+  if (on_etcd(options_)) return detail::EtcdLayout(options_).up(to, dry_run);
   const int target = to.value_or(latest_version());
   detail::check_target(embedded(), target);  // before anything is created
   if (!dry_run) {
@@ -102,6 +112,7 @@ MigrationStatus Migrator::up(std::optional<int> to, bool dry_run) {
 }
 
 void Migrator::verify() const {
+  if (on_etcd(options_)) return detail::EtcdLayout(options_).verify();
   if (!fs::exists(options_.db_path)) {
     throw Error(ErrorCode::not_found, db_name(options_) + " does not exist");
   }

@@ -1,5 +1,6 @@
-// `a3s-store migrate status | up | verify` (SPEC §6, §7): the Migrator, for
-// operators who want to see and drive schema changes themselves.
+// `a3s-store migrate status | up | verify` (SPEC §6, §7, §9): the Migrator,
+// for operators who want to see and drive schema changes themselves (on
+// etcd, the namespace's key layout version).
 #include <optional>
 
 #include "a3s/store/migrator.hpp"
@@ -29,18 +30,35 @@ nlohmann::json status_json(const store::MigrationStatus& s) {
           {"pending", pending}};
 }
 
+// Whether the store is on etcd, whose namespace has a key layout version
+// rather than a schema.
+bool on_etcd(const store::Options& options) { return options.store.starts_with("etcd://"); }
+
+// What the migrations apply to, for messages: the database file, or the
+// etcd store URL.
+std::string target_of(const store::Options& options) {
+  return on_etcd(options) ? options.store : options.db_path.string();
+}
+
 std::string status_text(const store::Options& options, const store::MigrationStatus& s) {
-  std::string out = "database: " + options.db_path.string() +
-                    (s.exists ? "" : " (does not exist yet)") + '\n' +
-                    "current:  " + std::to_string(s.current) + '\n' +
+  const bool etcd = on_etcd(options);
+  std::string out = std::string(etcd ? "store:    " : "database: ") + target_of(options) +
+                    (s.exists ? ""
+                     : etcd   ? " (no layout version yet)"
+                              : " (does not exist yet)") +
+                    '\n' + "current:  " + std::to_string(s.current) + '\n' +
                     "latest:   " + std::to_string(s.latest) + '\n';
   out += s.applied.empty() ? "applied:  none\n" : "applied:\n";
   for (const auto& m : s.applied) {
-    out += "  " + m.name + "  sha256:" + m.checksum + "  at " + m.applied_at + " by " +
-           m.applied_by + '\n';
+    out += "  " + m.name;
+    if (!m.checksum.empty()) out += "  sha256:" + m.checksum;
+    if (!m.applied_at.empty()) out += "  at " + m.applied_at + " by " + m.applied_by;
+    out += '\n';
   }
   out += s.pending.empty() ? "pending:  none\n" : "pending:\n";
-  for (const auto& m : s.pending) out += "  " + m.name + "  sha256:" + m.checksum + '\n';
+  for (const auto& m : s.pending) {
+    out += "  " + m.name + (m.checksum.empty() ? "" : "  sha256:" + m.checksum) + '\n';
+  }
   return out;
 }
 
@@ -78,9 +96,9 @@ void add_migrate_commands(CLI::App& app, Context& ctx) {
     json["dry_run"] = args->dry_run;
     std::string human = args->dry_run ? "dry run (nothing written): " : "";
     if (after.current == from) {
-      human += options.db_path.string() + " is already at version " + std::to_string(from);
+      human += target_of(options) + " is already at version " + std::to_string(from);
     } else {
-      human += (args->dry_run ? "would migrate " : "migrated ") + options.db_path.string() +
+      human += (args->dry_run ? "would migrate " : "migrated ") + target_of(options) +
                " from version " + std::to_string(from) + " to " + std::to_string(after.current);
       for (const auto& m : after.applied) {
         if (m.version > from) human += "\n  applied " + m.name;
@@ -96,9 +114,13 @@ void add_migrate_commands(CLI::App& app, Context& ctx) {
     store::Migrator migrator(options);
     migrator.verify();
     const auto s = migrator.status();
+    const std::string verified = "verified " + target_of(options) + ": ";
     emit(ctx, {{"verified", true}, {"current", s.current}, {"applied", s.applied.size()}},
-         "verified " + options.db_path.string() + ": version " + std::to_string(s.current) + ", " +
-             std::to_string(s.applied.size()) + " applied migrations match, schema as expected");
+         on_etcd(options)
+             ? verified + "key layout version " + std::to_string(s.current) + ", as expected"
+             : verified + "version " + std::to_string(s.current) + ", " +
+                   std::to_string(s.applied.size()) +
+                   " applied migrations match, schema as expected");
   });
 }
 

@@ -6,6 +6,15 @@
 // Thread safety: an instance is not shared between threads; any number of
 // instances, in any number of processes, may work on one database: exactly
 // one applies each migration and the others see the result.
+//
+// On etcd (Options::store an etcd URL, SPEC §9) there is no schema: the
+// Migrator reads and sets the namespace's key layout version
+// (meta/layout_version, versions counted from 1; a store writes the latest
+// when it first opens the namespace). status() says whether it is set
+// (exists) and lists the layout versions as applied or pending, without
+// checksums or times; up() sets it when absent, in one transaction; verify()
+// checks it is a version this build reads. The methods' errors are the same
+// codes, naming the cluster and namespace.
 #pragma once
 
 #include <optional>
