@@ -12,6 +12,7 @@
 #include "database.hpp"
 #include "directory_change.hpp"
 #include "fault_injection.hpp"
+#include "image_rules.hpp"
 #include "rfc3339.hpp"
 #include "sqlite_catalog_records.hpp"
 #include "stored_row.hpp"
@@ -24,13 +25,8 @@ namespace {
 
 using nlohmann::json;
 
-// A layout can vanish between put's unlocked check and its transaction (a
-// concurrent remove retired it); each attempt then stages a fresh copy.
-constexpr int kPutAttempts = 3;
-
-std::string image_name(std::string_view reference) {
-  return "image '" + std::string(reference) + "'";
-}
+using detail::image_name;
+using detail::layout_name;
 
 // u64 sizes are stored as the int64 with the same bits (see 0001_initial.sql).
 std::int64_t to_column(std::uint64_t v) { return static_cast<std::int64_t>(v); }
@@ -121,11 +117,6 @@ std::uint64_t recorded_size(Connection& conn, std::string_view digest) {
   return q->executeStep() ? static_cast<std::uint64_t>(q->getColumn(0).getInt64()) : 0;
 }
 
-// The 64 hex digits of a valid digest: its layout's name in the catalog.
-std::string layout_name(std::string_view digest) {
-  return std::string(digest.substr(std::string_view("sha256:").size()));
-}
-
 // One attempt of put: copies the layout unless a row's layout is already in
 // place, then (holding the write lock) places the copy and commits the row.
 // Returns nullopt when the layout it meant to share was removed meanwhile
@@ -213,30 +204,15 @@ StoredImage store_image(Connection& conn, const StoredImage& i) {
 
 StoredImage SqliteImageStore::put(std::string_view reference, std::string_view digest,
                                   const fs::path& source_dir) {
-  validate_identifier("image reference", reference);
-  layout_of(digest);  // validates the digest before any path is built
-  // A reference spelled as a digest names that digest's dangling entry only
-  // (SPEC §4); under another digest its row could never be found by name.
-  if (reference.starts_with("sha256:") && reference != digest) {
-    throw Error(ErrorCode::invalid_argument,
-                image_name(reference) +
-                    ": a reference written as a digest can only be put with "
-                    "that digest, not " +
-                    std::string(digest));
-  }
-  std::error_code ec;
-  if (!fs::is_directory(source_dir, ec)) {
-    throw Error(ErrorCode::invalid_argument, image_name(reference) + ": source '" +
-                                                 source_dir.string() + "' is not a directory");
-  }
-  for (int attempt = 0; attempt < kPutAttempts; ++attempt) {
+  detail::validate_put(reference, digest, source_dir);
+  // A layout can vanish between put's unlocked check and its transaction
+  // (a concurrent remove retired it); each attempt then stages a fresh copy.
+  for (int attempt = 0; attempt < detail::kImagePutAttempts; ++attempt) {
     if (auto image = put_once(db_, home_, reference, digest, source_dir)) {
       return *image;
     }
   }
-  throw Error(ErrorCode::busy, image_name(reference) + ": the layout of " + std::string(digest) +
-                                   " was removed by another process " +
-                                   std::to_string(kPutAttempts) + " times while storing it");
+  throw detail::layout_kept_vanishing(reference, digest);
 }
 
 std::optional<StoredImage> SqliteImageStore::get(std::string_view reference) {
@@ -260,12 +236,7 @@ std::optional<StoredImage> SqliteImageStore::get_by_digest(std::string_view dige
 }
 
 std::vector<StoredImage> SqliteImageStore::remove(std::string_view reference_or_digest) {
-  const bool by_digest = reference_or_digest.starts_with("sha256:");
-  if (by_digest) {
-    validate_digest(reference_or_digest);
-  } else {
-    validate_identifier("image reference", reference_or_digest);
-  }
+  const bool by_digest = detail::validate_reference_or_digest(reference_or_digest);
   const std::string target(reference_or_digest);
   detail::SqliteCatalogRecords records(db_);
   detail::DirectoryChange change(records, home_, detail::CatalogKind::images, image_name(target));

@@ -1,10 +1,5 @@
 #include "sqlite_snapshot_store.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-
-#include <cerrno>
-#include <cstring>
 #include <optional>
 
 #include <nlohmann/json.hpp>
@@ -16,19 +11,19 @@
 #include "directory_change.hpp"
 #include "fault_injection.hpp"
 #include "rfc3339.hpp"
+#include "snapshot_rules.hpp"
 #include "sqlite_catalog_records.hpp"
 #include "stored_row.hpp"
-#include "tree_copy.hpp"
-#include "unique_fd.hpp"
 
 namespace a3s::store {
 namespace fs = std::filesystem;
 
 namespace {
 
+using detail::rootfs_source_exists;
+using detail::snapshot_name;
+using detail::stage_rootfs;
 using nlohmann::json;
-
-std::string snapshot_name(std::string_view id) { return "snapshot '" + std::string(id) + "'"; }
 
 // One definition of the snapshots columns: the SQL below, decode() and
 // insert_snapshot() all follow it.
@@ -95,52 +90,6 @@ bool exists(Connection& conn, std::string_view id) {
   return q->executeStep();
 }
 
-Error taken(std::string_view id) {
-  return Error(ErrorCode::already_exists, snapshot_name(id) + " already exists");
-}
-
-[[noreturn]] void throw_errno(std::string_view what, const fs::path& path) {
-  throw Error(ErrorCode::io,
-              std::string(what) + " '" + path.string() + "': " + std::strerror(errno));
-}
-
-// Whether the rootfs source exists (an absent one gives an empty rootfs).
-// Throws invalid_argument when it exists but is not a directory, io when it
-// cannot be resolved.
-bool rootfs_source_exists(const fs::path& source) {
-  std::error_code ec;
-  const auto status = fs::symlink_status(source, ec);
-  // Only a missing path means "no rootfs"; one we cannot resolve is an error.
-  if (ec && status.type() != fs::file_type::not_found) {
-    throw Error(ErrorCode::io, "rootfs source '" + source.string() + "': " + ec.message());
-  }
-  if (!fs::exists(status)) return false;
-  if (!fs::is_directory(fs::status(source, ec))) {
-    throw Error(ErrorCode::invalid_argument,
-                "rootfs source '" + source.string() + "' is not a directory");
-  }
-  return true;
-}
-
-// Makes the staged snapshot directory `name` in `parent_fd` with rootfs/
-// copied from `source` inside, or empty when there is no `source`, and
-// returns the bytes of regular files copied.
-std::uint64_t stage_rootfs(const std::optional<fs::path>& source, int parent_fd,
-                           const std::string& name, const fs::path& path) {
-  if (::mkdirat(parent_fd, name.c_str(), 0755) != 0) throw_errno("cannot create", path);
-  detail::UniqueFd staged(
-      ::openat(parent_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  if (!staged) throw_errno("cannot open", path);
-  std::uint64_t bytes = 0;
-  if (source) {
-    bytes = detail::copy_tree(*source, staged.get(), "rootfs", path / "rootfs").bytes;
-  } else if (::mkdirat(staged.get(), "rootfs", 0755) != 0) {
-    throw_errno("cannot create", path / "rootfs");
-  }
-  detail::fsync_directory(staged.get(), path);
-  return bytes;
-}
-
 }  // namespace
 
 namespace detail {
@@ -189,7 +138,7 @@ SnapshotMetadata SqliteSnapshotStore::save(const SnapshotMetadata& metadata,
   // Fail fast before a possibly long copy; checked again under the lock.
   if (db_.read(snapshot_name(metadata.id),
                [&](Connection& conn) { return exists(conn, metadata.id); })) {
-    throw taken(metadata.id);
+    throw detail::snapshot_taken(metadata.id);
   }
   const auto source =
       rootfs_source_exists(rootfs_source) ? std::optional<fs::path>(rootfs_source) : std::nullopt;
@@ -203,7 +152,7 @@ SnapshotMetadata SqliteSnapshotStore::save(const SnapshotMetadata& metadata,
   validate(saved);
   A3S_FAULT_POINT("snapshot.save.after_copy");
   db_.write(snapshot_name(saved.id), [&](Connection& conn) {
-    if (exists(conn, saved.id)) throw taken(saved.id);
+    if (exists(conn, saved.id)) throw detail::snapshot_taken(saved.id);
     detail::SqliteCatalogTxn txn(conn);
     change.place(txn, saved.id);
     detail::insert_snapshot(conn, saved);
