@@ -22,6 +22,10 @@ CatalogTotals read_totals(EtcdTxn& txn, std::string_view key) {
   return kv ? decode_totals(key, kv->value) : CatalogTotals{};
 }
 
+CatalogTotals read_totals(EtcdKeyspace& space, std::string_view key) {
+  return transact(space, key, [&](EtcdTxn& txn) { return read_totals(txn, key); });
+}
+
 void write_totals(EtcdTxn& txn, std::string_view key, const CatalogTotals& totals) {
   txn.put(key, nlohmann::json{{"records", totals.records}, {"bytes", totals.bytes}}.dump());
 }

@@ -30,6 +30,10 @@ CatalogTotals decode_totals(std::string_view key, std::string_view value);
 // rewrites them conflicts with every other one that does).
 CatalogTotals read_totals(EtcdTxn& txn, std::string_view key);
 
+// The totals at `key` now: one read, for count(), total_size() and the
+// checks that spare an operation the catalog lock when it has nothing to do.
+CatalogTotals read_totals(EtcdKeyspace& space, std::string_view key);
+
 // Buffers `totals` as the new value of `key` in `txn`.
 void write_totals(EtcdTxn& txn, std::string_view key, const CatalogTotals& totals);
 
