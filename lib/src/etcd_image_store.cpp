@@ -178,7 +178,12 @@ std::vector<StoredImage> erase_images_of_layout(EtcdTxn& txn, std::string_view h
 
 EtcdImageStore::EtcdImageStore(EtcdKeyspace& space, CatalogRecords& records, fs::path home,
                                std::uint64_t max_size_bytes)
-    : ImageStore(std::move(home), max_size_bytes), space_(space), records_(records) {}
+    : ImageStore(std::move(home), max_size_bytes), space_(space), records_(records) {
+  // `check --repair` of a layout whose directory is gone.
+  space_.set_owner_removal(CatalogKind::images, [](EtcdTxn& txn, std::string_view hex) {
+    erase_images_of_layout(txn, hex);
+  });
+}
 
 StoredImage EtcdImageStore::put(std::string_view reference, std::string_view digest,
                                 const fs::path& source_dir) {

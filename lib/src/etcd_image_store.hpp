@@ -31,7 +31,9 @@ class EtcdImageStore final : public ImageStore {
  public:
   // The store of `space`'s images, whose layouts live under `home`, with the
   // cap evict() applies; `records` is the namespace's CatalogRecords (its
-  // writes hold the catalog lock). Both must outlive the store.
+  // writes hold the catalog lock). Both must outlive the store. Registers
+  // erase_images_of_layout below as `space`'s owner removal for images: made
+  // before any operation runs.
   EtcdImageStore(EtcdKeyspace& space, CatalogRecords& records, std::filesystem::path home,
                  std::uint64_t max_size_bytes);
 
@@ -54,8 +56,9 @@ class EtcdImageStore final : public ImageStore {
 };
 
 // Deletes in `txn` every image whose digest is sha256:<hex>, with its index
-// keys, keeping the totals right; returns them. For EtcdTxn::remove_owners
-// (`check --repair` of a layout whose directory is gone).
+// keys, keeping the totals right; returns them. The store registers it
+// as the keyspace's owner removal for images (EtcdTxn::remove_owners:
+// `check --repair` of a layout whose directory is gone).
 std::vector<StoredImage> erase_images_of_layout(EtcdTxn& txn, std::string_view hex);
 
 }  // namespace a3s::store::detail

@@ -87,7 +87,11 @@ std::optional<SnapshotMetadata> erase_snapshot(EtcdTxn& txn, std::string_view id
 }
 
 EtcdSnapshotStore::EtcdSnapshotStore(EtcdKeyspace& space, CatalogRecords& records, fs::path home)
-    : SnapshotStore(std::move(home)), space_(space), records_(records) {}
+    : SnapshotStore(std::move(home)), space_(space), records_(records) {
+  // `check --repair` of a snapshot whose directory is gone.
+  space_.set_owner_removal(CatalogKind::snapshots,
+                           [](EtcdTxn& txn, std::string_view id) { erase_snapshot(txn, id); });
+}
 
 SnapshotMetadata EtcdSnapshotStore::save(const SnapshotMetadata& metadata,
                                          const fs::path& rootfs_source) {

@@ -18,7 +18,8 @@ class EtcdSnapshotStore final : public SnapshotStore {
  public:
   // The store of `space`'s snapshots, whose files live under `home`;
   // `records` is the namespace's CatalogRecords (its writes hold the catalog
-  // lock). Both must outlive the store.
+  // lock). Both must outlive the store. Registers erase_snapshot below as
+  // `space`'s owner removal for snapshots: made before any operation runs.
   EtcdSnapshotStore(EtcdKeyspace& space, CatalogRecords& records, std::filesystem::path home);
 
   SnapshotMetadata save(const SnapshotMetadata& metadata,
@@ -36,8 +37,9 @@ class EtcdSnapshotStore final : public SnapshotStore {
 };
 
 // Deletes the snapshot `id`'s record in `txn`, keeping the totals right;
-// returns it, or nullopt when there is none. For EtcdTxn::remove_owners
-// (`check --repair` of a snapshot whose directory is gone).
+// returns it, or nullopt when there is none. The store registers it as the keyspace's
+// owner removal for snapshots (EtcdTxn::remove_owners: `check --repair` of a
+// snapshot whose directory is gone).
 std::optional<SnapshotMetadata> erase_snapshot(EtcdTxn& txn, std::string_view id);
 
 }  // namespace a3s::store::detail
