@@ -6,9 +6,12 @@
 #include "directory_change.hpp"
 #include "etcd_catalog_records.hpp"
 #include "etcd_client.hpp"
+#include "etcd_image_store.hpp"
 #include "etcd_keyspace.hpp"
 #include "etcd_layout.hpp"
+#include "etcd_network_store.hpp"
 #include "etcd_records_check.hpp"
+#include "etcd_snapshot_store.hpp"
 #include "etcd_volume_store.hpp"
 #include "store_check.hpp"
 #include "store_url.hpp"
@@ -30,15 +33,18 @@ class EtcdBackend final : public Backend {
       : options_(options),
         space_(client_for(url), url.name_space),
         records_(space_),
-        volumes_(space_, records_, options_.home) {
+        networks_(space_),
+        volumes_(space_, records_, options_.home),
+        snapshots_(space_, records_, options_.home),
+        images_(space_, records_, options_.home, *options_.image_cache_max_bytes) {
     check_etcd_layout(space_.layout_version(), space_.identity());
     sweep_home(records_, options_.home);
   }
 
-  NetworkStore& networks() override { throw not_built("networks"); }
+  NetworkStore& networks() override { return networks_; }
   VolumeStore& volumes() override { return volumes_; }
-  SnapshotStore& snapshots() override { throw not_built("snapshots"); }
-  ImageStore& images() override { throw not_built("images"); }
+  SnapshotStore& snapshots() override { return snapshots_; }
+  ImageStore& images() override { return images_; }
 
   CheckReport check(bool repair) override {
     CheckReport report;
@@ -62,10 +68,6 @@ class EtcdBackend final : public Backend {
   std::string describe() const override { return "the etcd cluster '" + options_.store + "'"; }
 
  private:
-  static Error not_built(const std::string& stores) {
-    return Error(ErrorCode::invalid_argument, stores + " on etcd are not built yet");
-  }
-
   // `command` on etcd: the cluster's own tool does it (`instead`).
   Error sqlite_only(const std::string& command, const std::string& instead) const {
     return Error(ErrorCode::invalid_argument, "`" + command + "` is SQLite's; this store is on " +
@@ -75,7 +77,10 @@ class EtcdBackend final : public Backend {
   Options options_;
   EtcdKeyspace space_;
   EtcdCatalogRecords records_;
+  EtcdNetworkStore networks_;
   EtcdVolumeStore volumes_;
+  EtcdSnapshotStore snapshots_;
+  EtcdImageStore images_;
 };
 
 }  // namespace
