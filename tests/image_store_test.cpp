@@ -450,7 +450,7 @@ TEST_CASE("total_size stays equal to the layouts through put, retag, remove and 
   const std::uint64_t bytes_c = make_layout(h.source("c"), 3000, 'c');
   auto totals_match = [&](std::uint64_t bytes) {
     CHECK(h.images->total_size() == bytes);
-    CHECK(a3s::test::totals_problems(h.options.db_path) == std::vector<std::string>{});
+    CHECK(a3s::test::totals_problems(h.options.home / "box.db") == std::vector<std::string>{});
   };
   totals_match(0);
 
@@ -501,7 +501,7 @@ TEST_CASE("edits of images rows by hand keep the layouts and totals right",
   };
   auto totals_match = [&](std::uint64_t bytes) {
     CHECK(h.images->total_size() == bytes);
-    CHECK(a3s::test::totals_problems(h.options.db_path) == std::vector<std::string>{});
+    CHECK(a3s::test::totals_problems(h.options.home / "box.db") == std::vector<std::string>{});
   };
 
   // References of one digest recorded at different sizes: the larger counts.
@@ -599,7 +599,7 @@ TEST_CASE("sizes above INT64_MAX survive the database", "[images][sqlite]") {
                       "catalog_totals.size_bytes");
   CHECK(h.images->total_size() == huge + 1000);
   CHECK(references_of(h.images->list()) == Names{"big:1", "small:1"});
-  CHECK(a3s::test::totals_problems(h.options.db_path) == std::vector<std::string>{});
+  CHECK(a3s::test::totals_problems(h.options.home / "box.db") == std::vector<std::string>{});
 }
 
 TEST_CASE("evict removes least recently used images until under the cap", "[images]") {
@@ -645,7 +645,7 @@ TEST_CASE("evict removes least recently used images until under the cap", "[imag
     CHECK(a3s::test::catalog_entries(h.home() / "images" / "sha256").empty());
   }
   CHECK(a3s::test::staging_leftovers(h.home()).empty());
-  CHECK(a3s::test::totals_problems(h.options.db_path) == std::vector<std::string>{});
+  CHECK(a3s::test::totals_problems(h.options.home / "box.db") == std::vector<std::string>{});
 }
 
 // The pending_removals rows of the images catalog, in name order.
