@@ -476,7 +476,11 @@ TEST_CASE("the catalog lock: writers wait for it, busy after 5 s, a lost lock ap
   // snapshot's records is the one its store sets.
   KvClient& kv = first.space->client();
   const std::string hex(64, 'a');
-  kv.put({first.space->key("vol/v1"), R"({"name":"v1","mount_point":"/elsewhere/v1"})"});
+  VolumeConfig v1;
+  v1.name = "v1";
+  v1.mount_point = "/elsewhere/v1";  // a volume imported from another home keeps its own
+  v1.created_at = "2026-01-01T00:00:00Z";
+  kv.put({first.space->key("vol/v1"), to_json_text(v1)});
   kv.put({first.space->key("snap/s1"), "{}"});
   kv.put({first.space->key("imgdig/sha256:" + hex + "/docker.io/library/x:1"), ""});
   first.space->set_owner_removal(CatalogKind::snapshots, [](EtcdTxn& txn, std::string_view id) {
