@@ -7,18 +7,17 @@
 
 namespace a3s::store {
 
-Store::Store(Options options, std::unique_ptr<detail::Backend> backend)
-    : options_(std::move(options)), backend_(std::move(backend)) {}
+Store::Store(Options options) : options_(std::move(options)) {}
 
 Store::~Store() = default;
 
 std::unique_ptr<Store> Store::open(Options options) {
-  Options resolved = resolve(std::move(options));
-  std::unique_ptr<detail::Backend> backend =
-      detail::parse_store_url(resolved.store).etcd
-          ? detail::open_etcd_backend(resolved)
-          : std::make_unique<detail::SqliteBackend>(resolved);
-  return std::unique_ptr<Store>(new Store(std::move(resolved), std::move(backend)));
+  std::unique_ptr<Store> store(new Store(resolve(std::move(options))));
+  const Options& resolved = store->options_;
+  store->backend_ = detail::parse_store_url(resolved.store).etcd
+                        ? detail::open_etcd_backend(resolved)
+                        : std::make_unique<detail::SqliteBackend>(resolved);
+  return store;
 }
 
 NetworkStore& Store::networks() { return backend_->networks(); }

@@ -106,7 +106,8 @@ class Store {
   const Options& options() const { return options_; }
 
  private:
-  Store(Options options, std::unique_ptr<detail::Backend> backend);
+  // No internal type in an exported signature: open() sets the backend.
+  explicit Store(Options options);
 
   Options options_;
   std::unique_ptr<detail::Backend> backend_;
