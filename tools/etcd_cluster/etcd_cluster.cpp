@@ -10,6 +10,8 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -50,13 +52,12 @@ std::vector<int> free_ports(int count) {
 }
 
 std::string tail(const fs::path& file, std::size_t bytes) {
-  std::string text;
-  try {
-    text = read_file(file);
-  } catch (const std::exception&) {
-    return "(no log)";
-  }
-  return text.size() > bytes ? text.substr(text.size() - bytes) : text;
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return "(no log)";
+  std::ostringstream text;
+  text << in.rdbuf();
+  const std::string all = text.str();
+  return all.size() > bytes ? all.substr(all.size() - bytes) : all;
 }
 
 }  // namespace
@@ -73,7 +74,22 @@ std::optional<fs::path> find_etcd() {
   return std::nullopt;
 }
 
-EtcdCluster::EtcdCluster(bool unsafe_no_fsync) : unsafe_no_fsync_(unsafe_no_fsync) {
+EtcdCluster::OwnDir::OwnDir(const fs::path& parent) {
+  std::string pattern = (parent / "etcd-cluster-XXXXXX").string();
+  if (::mkdtemp(pattern.data()) == nullptr) {
+    throw std::runtime_error("cannot create a directory for the etcd cluster under " +
+                             parent.string());
+  }
+  path_ = pattern;
+}
+
+EtcdCluster::OwnDir::~OwnDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+EtcdCluster::EtcdCluster(bool unsafe_no_fsync, const fs::path& parent)
+    : dir_(parent), unsafe_no_fsync_(unsafe_no_fsync) {
   const std::vector<int> ports = free_ports(2 * kMembers);
   for (int i = 0; i < kMembers; ++i) {
     Member& m = members_[i];

@@ -1,6 +1,8 @@
-// A 3-member etcd cluster on loopback for the etcd tests: random free client
-// and peer ports, data directories in a TempDir, members stopped by PID and
-// their directories removed when the object goes out of scope.
+// A 3-member etcd cluster on loopback, for the etcd tests and the benchmark:
+// random free client and peer ports, data directories in a fresh directory of
+// its own, members stopped by PID and that directory removed when the object
+// goes out of scope. Not part of the library: the tests and tools/bench link
+// it.
 #pragma once
 
 #include <sys/types.h>
@@ -12,8 +14,6 @@
 #include <string>
 #include <vector>
 
-#include "test_support.hpp"
-
 namespace a3s::test {
 
 // The etcd binary found in PATH, if any.
@@ -23,12 +23,14 @@ class EtcdCluster {
  public:
   static constexpr int kMembers = 3;
 
-  // Starts the members in order (heartbeat 50 ms, election timeout 500 ms)
-  // and waits until each reports itself healthy. `unsafe_no_fsync` skips
-  // etcd's fsyncs: only for tests that do not test durability. Throws
+  // Starts the members in order (heartbeat 50 ms, election timeout 500 ms),
+  // their data directories and logs in a new directory under `parent`, and
+  // waits until each reports itself healthy. `unsafe_no_fsync` skips etcd's
+  // fsyncs: only where durability is neither tested nor measured. Throws
   // std::runtime_error (with the members' last log lines) when the cluster
   // does not come up within 20 s; the members started are stopped first.
-  explicit EtcdCluster(bool unsafe_no_fsync);
+  explicit EtcdCluster(bool unsafe_no_fsync, const std::filesystem::path& parent =
+                                                 std::filesystem::temp_directory_path());
   ~EtcdCluster();
   EtcdCluster(const EtcdCluster&) = delete;
   EtcdCluster& operator=(const EtcdCluster&) = delete;
@@ -69,7 +71,21 @@ class EtcdCluster {
   void stop_all() noexcept;
   std::string log_tails() const;
 
-  TempDir dir_;
+  // Created by the constructor, removed with everything in it by the
+  // destructor.
+  class OwnDir {
+   public:
+    explicit OwnDir(const std::filesystem::path& parent);
+    ~OwnDir();
+    OwnDir(const OwnDir&) = delete;
+    OwnDir& operator=(const OwnDir&) = delete;
+    const std::filesystem::path& path() const { return path_; }
+
+   private:
+    std::filesystem::path path_;
+  };
+
+  OwnDir dir_;
   bool unsafe_no_fsync_;
   std::string initial_cluster_;
   std::array<Member, kMembers> members_;
