@@ -1,10 +1,12 @@
 // `a3s`: the engine through its public C++ API, one Store per home as the
-// runtime holds it.
+// runtime holds it; `a3s-etcd`: the same on an etcd cluster, one Store per
+// thread (each its own client, as hosts sharing a cluster have).
 #include <memory>
 #include <stdexcept>
 
 #include "a3s/store/store.hpp"
 #include "bench.hpp"
+#include "etcd_store.hpp"
 
 namespace bench {
 namespace {
@@ -13,7 +15,10 @@ namespace st = a3s::store;
 
 class A3sBackend final : public Backend {
  public:
-  explicit A3sBackend(std::shared_ptr<st::Store> store) : store_(std::move(store)) {}
+  // `store_per_thread`: for_another_thread() opens another Store with the
+  // same options rather than sharing this one.
+  A3sBackend(std::shared_ptr<st::Store> store, bool store_per_thread)
+      : store_(std::move(store)), store_per_thread_(store_per_thread) {}
 
   std::optional<NetworkConfig> network_get(const std::string& name) override {
     return store_->networks().get(name);
@@ -47,11 +52,13 @@ class A3sBackend final : public Backend {
     return store_->images().evict(max_size_bytes);
   }
   std::unique_ptr<Backend> for_another_thread() override {
-    return std::make_unique<A3sBackend>(store_);
+    if (!store_per_thread_) return std::make_unique<A3sBackend>(store_, false);
+    return std::make_unique<A3sBackend>(st::Store::open(store_->options()), true);
   }
 
  private:
   std::shared_ptr<st::Store> store_;
+  bool store_per_thread_;
 };
 
 }  // namespace
@@ -60,7 +67,14 @@ std::unique_ptr<Backend> open_a3s(const fs::path& home, Durability durability) {
   st::Options options;
   options.home = home;
   options.durability = durability;
-  return std::make_unique<A3sBackend>(std::shared_ptr<st::Store>(st::Store::open(options)));
+  return std::make_unique<A3sBackend>(st::Store::open(options), false);
+}
+
+std::unique_ptr<Backend> open_a3s_etcd(const fs::path& home) {
+  st::Options options;
+  options.home = home;
+  options.store = etcd_store_of(home);
+  return std::make_unique<A3sBackend>(st::Store::open(options), true);
 }
 
 std::unique_ptr<Backend> open_backend(Impl impl, const fs::path& home, Durability durability) {
@@ -71,6 +85,8 @@ std::unique_ptr<Backend> open_backend(Impl impl, const fs::path& home, Durabilit
       return open_json(home);
     case Impl::sqlite_raw:
       return open_raw(home, durability);
+    case Impl::a3s_etcd:
+      return open_a3s_etcd(home);
   }
   throw std::logic_error("unknown implementation");
 }

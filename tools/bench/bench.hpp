@@ -10,7 +10,10 @@
 //                     write temp + rename, never an fsync (durability "none");
 //   sqlite-raw      — hand-written sqlite3 C API calls, statements prepared
 //                     once, on the same schema and PRAGMAs: the floor for
-//                     this design.
+//                     this design;
+//   a3s-etcd        — this engine through its public C++ API on a 3-member
+//                     etcd cluster on loopback (etcd_store.hpp), durability
+//                     "raft".
 #pragma once
 
 #include <chrono>
@@ -38,11 +41,12 @@ using a3s::store::SnapshotMetadata;
 using a3s::store::StoredImage;
 using a3s::store::VolumeConfig;
 
-enum class Impl { a3s, json_file_2_4_0, sqlite_raw };
+enum class Impl { a3s, json_file_2_4_0, sqlite_raw, a3s_etcd };
 std::string_view impl_name(Impl impl);
 std::string_view durability_name(Durability d);
 // The durability a row of `impl` reports: "none" for json-file-2.4.0 (2.4.0
-// never fsyncs), else durability_name(d).
+// never fsyncs), "raft" for a3s-etcd (a majority of the members fsynced the
+// write; Durability is SQLite's), else durability_name(d).
 std::string durability_of(Impl impl, Durability d);
 
 // The json-file-2.4.0 program the build made, or an empty path when it was
@@ -80,7 +84,8 @@ class Backend {
   virtual std::vector<std::string> image_evict(std::uint64_t max_size_bytes) = 0;
 
   // A backend for another thread over the same home: a3s shares its Store
-  // (it is thread-safe, as the runtime uses it), sqlite-raw opens another
+  // (it is thread-safe, as the runtime uses it), a3s-etcd opens another
+  // Store (another client, as another host would), sqlite-raw opens another
   // connection, json-file-2.4.0 opens another connection to the same server
   // process (threads of one runtime process share its stores).
   virtual std::unique_ptr<Backend> for_another_thread() = 0;
@@ -94,6 +99,8 @@ class Backend {
 
 // Opens `impl` on a populated home (see populate_home).
 std::unique_ptr<Backend> open_a3s(const fs::path& home, Durability durability);
+// The store populate_home(Impl::a3s_etcd, home, ...) filled.
+std::unique_ptr<Backend> open_a3s_etcd(const fs::path& home);
 std::unique_ptr<Backend> open_json(const fs::path& home);
 // For a backend open_json returned (or one of its for_another_thread()s):
 // the server's process ID; and a note on the round trip of a request that
@@ -148,7 +155,8 @@ StoredImage make_image(std::size_t i, const fs::path& home);
 // schema/*.sql text is applied by hand and the rows inserted the same way;
 // for json-file-2.4.0, the runtime's files are written as 2.4.0 writes them
 // (serde_json::to_string_pretty), with a directory for every image's layout
-// (2.4.0 drops index entries whose layout is missing when it loads).
+// (2.4.0 drops index entries whose layout is missing when it loads); for
+// a3s-etcd, see populate_etcd.
 void populate_home(Impl impl, const fs::path& home, const CatalogSpec& spec);
 
 // Applies every schema/NNNN_*.sql (read from the source tree) in version

@@ -15,6 +15,7 @@
 
 #include "a3s/store/store.hpp"
 #include "bench.hpp"
+#include "etcd_store.hpp"
 #include "ipv4.hpp"
 #include "rows.hpp"
 #include "sqlite_util.hpp"
@@ -227,6 +228,8 @@ std::string_view impl_name(Impl impl) {
       return "json-file-2.4.0";
     case Impl::sqlite_raw:
       return "sqlite-raw";
+    case Impl::a3s_etcd:
+      return "a3s-etcd";
   }
   return "?";
 }
@@ -234,7 +237,9 @@ std::string_view impl_name(Impl impl) {
 std::string_view durability_name(Durability d) { return d == Durability::full ? "full" : "normal"; }
 
 std::string durability_of(Impl impl, Durability d) {
-  return impl == Impl::json_file_2_4_0 ? "none" : std::string(durability_name(d));
+  if (impl == Impl::json_file_2_4_0) return "none";
+  if (impl == Impl::a3s_etcd) return "raft";
+  return std::string(durability_name(d));
 }
 
 std::string network_name(std::size_t i) { return padded("net-", i); }
@@ -374,6 +379,9 @@ void populate_home(Impl impl, const fs::path& home, const CatalogSpec& spec) {
     case Impl::json_file_2_4_0:
       write_json_home(home, spec);
       break;
+    case Impl::a3s_etcd:
+      populate_etcd(home, spec);  // its images' layouts are put with them
+      return;
   }
   make_layouts(home, spec);
 }

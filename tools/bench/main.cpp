@@ -1,6 +1,7 @@
 // bench [--quick] [--json FILE]: the engine (a3s) against the 2.4.0 runtime's
 // JSON files (json-file-2.4.0) and hand-written SQLite (sqlite-raw), same operations,
-// same machine, one run. See bench.hpp for what each implementation is.
+// same machine, one run; and the engine on a 3-member etcd cluster on
+// loopback (a3s-etcd). See bench.hpp for what each implementation is.
 // bench --api-overhead: the C API against the C++ API (api_overhead.cpp).
 #include <spdlog/spdlog.h>
 #include <sqlite3.h>
@@ -12,11 +13,14 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <set>
+#include <tuple>
 
 #include "api_overhead.hpp"
 #include "bench.hpp"
 #include "boxes.hpp"
+#include "etcd_store.hpp"
 #include "harness.hpp"
 #include "procs.hpp"
 #include "snapshot_copy.hpp"
@@ -51,11 +55,16 @@ struct Config {
   std::size_t evict_max = 0;
   std::size_t memory_records = 0;
   std::vector<std::size_t> boxes;  // the box-start workload's N values
+  // a3s-etcd's catalog sizes: the run's up to 10,000 records (populating
+  // goes through the public API, one etcd transaction per record); --quick:
+  // 100 records, catalog operations only, a smoke test of the etcd path.
+  std::vector<std::size_t> etcd_sizes;
 };
 
 bool wanted(const Config& c, const std::string& op) { return c.ops.empty() || c.ops.contains(op); }
 bool wanted_impl(const Config& c, Impl impl) {
   if (impl == Impl::json_file_2_4_0 && !json_file_2_4_0_available()) return false;
+  if (impl == Impl::a3s_etcd && !etcd_installed()) return false;
   return c.impls.empty() || c.impls.contains(std::string(impl_name(impl)));
 }
 
@@ -68,14 +77,19 @@ Row make_row(const std::string& op, Impl impl, std::size_t records, const std::s
   return row;
 }
 
-// Every catalog operation on one populated home.
-void run_catalog_ops(const Config& cfg, Impl impl, Durability durability, std::size_t n,
-                     std::vector<Row>& rows) {
+// Every catalog operation on one populated home; returns the seconds the
+// populating took.
+double run_catalog_ops(const Config& cfg, Impl impl, Durability durability, std::size_t n,
+                       std::vector<Row>& rows) {
   const std::string dur = durability_of(impl, durability);
   TempDir tmp(std::string(impl_name(impl)) + "-" + std::to_string(n));
   const fs::path home = tmp.path() / "home";
   CatalogSpec spec;
   spec.networks = spec.volumes = spec.snapshots = spec.images = n;
+  // Not on etcd: see populate_etcd.
+  const bool snapshots = impl != Impl::a3s_etcd;
+  if (!snapshots) spec.snapshots = 0;
+  const std::uint64_t image_size = impl == Impl::a3s_etcd ? etcd_image_size() : kImageSize;
   const std::size_t evict_ops = std::min(cfg.evict_max, n / 2);
   spec.image_layouts = evict_ops;
   const auto t0 = Clock::now();
@@ -139,13 +153,15 @@ void run_catalog_ops(const Config& cfg, Impl impl, Durability durability, std::s
     if (volumes.size() != n) throw std::runtime_error("volume.list returned a wrong count");
     g_sink = g_sink + volumes.size();
   });
-  run("snapshot.count", cfg.reads, [&](std::size_t) {
-    if (b.snapshot_count() != n) throw std::runtime_error("snapshot.count is wrong");
-  });
-  run("snapshot.total_size", cfg.reads, [&](std::size_t) {
-    const std::uint64_t expected = n * 1'000'000 + n * (n - 1) / 2;
-    if (b.snapshot_total_size() != expected) throw std::runtime_error("total_size is wrong");
-  });
+  if (snapshots) {
+    run("snapshot.count", cfg.reads, [&](std::size_t) {
+      if (b.snapshot_count() != n) throw std::runtime_error("snapshot.count is wrong");
+    });
+    run("snapshot.total_size", cfg.reads, [&](std::size_t) {
+      const std::uint64_t expected = n * 1'000'000 + n * (n - 1) / 2;
+      if (b.snapshot_total_size() != expected) throw std::runtime_error("total_size is wrong");
+    });
+  }
   std::vector<NetworkConfig> fresh;  // built outside the timed region
   if (wanted(cfg, "network.create")) {
     for (std::size_t k = 0; k < cfg.writes.max_ops + 3; ++k) fresh.push_back(make_new_network(k));
@@ -176,13 +192,14 @@ void run_catalog_ops(const Config& cfg, Impl impl, Durability durability, std::s
   std::size_t evicted = 0;
   if (evict_limits.max_ops > 0) {
     run("image.evict", evict_limits, [&](std::size_t) {
-      const auto refs = b.image_evict((n - evicted - 1) * kImageSize);
+      const auto refs = b.image_evict((n - evicted - 1) * image_size);
       if (refs.size() != 1) {
         throw std::runtime_error("evict removed " + std::to_string(refs.size()) + " images");
       }
       ++evicted;
     });
   }
+  return populate_s;
 }
 
 // What a box start and stop does to the catalogs of the agreement fixture
@@ -391,6 +408,32 @@ void print_targets(const Config& cfg, const std::vector<Row>& rows) {
   } else {
     std::cout << "   (not measured)\n";
   }
+  // a3s-etcd: what a replicated store costs, shown, not judged.
+  bool etcd_header = false;
+  for (std::size_t n : cfg.sizes) {
+    for (const auto& [op, threads, mode] : std::vector<std::tuple<std::string, int, std::string>>{
+             {"network.get", 1, ""},
+             {"network.create", 1, ""},
+             {"network.connect", 1, ""},
+             {"volume.attach", 1, ""},
+             {"volume.list", 1, ""},
+             {"image.get", 1, ""},
+             {"image.evict", 1, ""},
+             {"network.connect", 4, "processes"}}) {
+      const Row* e = find_row(rows, op, "a3s-etcd", n, "raft", threads, mode);
+      const Row* a = find_row(rows, op, "a3s", n, "full", threads, mode);
+      if (e == nullptr || a == nullptr || a->result.ns_per_op <= 0) continue;
+      if (!etcd_header) {
+        std::cout << "a3s-etcd, no target (3 members on loopback; a3s-etcd ns / a3s FULL ns):\n";
+        etcd_header = true;
+      }
+      std::cout << "   " << op
+                << (threads > 1 ? " (" + std::to_string(threads) + " processes)" : "") << " " << n
+                << ": " << format_ns(e->result.ns_per_op) << " vs "
+                << format_ns(a->result.ns_per_op) << " ns, "
+                << fmt(e->result.ns_per_op / a->result.ns_per_op) << "x\n";
+    }
+  }
 }
 
 // Group commit: threads of one process connecting boxes, 1 thread against 8
@@ -451,6 +494,28 @@ int run_bench(Config cfg, const std::string& json_path, const fs::path& self) {
 
   check_agreement(100, notes);
 
+  // a3s-etcd's cluster, for the whole run; its members' directories in
+  // etcd_dir, removed after the cluster stopped.
+  std::optional<TempDir> etcd_dir;
+  std::unique_ptr<EtcdBenchCluster> etcd;
+  const bool etcd_asked = cfg.impls.empty() || cfg.impls.contains("a3s-etcd");
+  if (wanted_impl(cfg, Impl::a3s_etcd)) {
+    std::fprintf(stderr, "bench: starting a 3-member etcd cluster on loopback (fsync on)\n");
+    etcd_dir.emplace("etcd");
+    etcd = std::make_unique<EtcdBenchCluster>(etcd_dir->path());
+    notes.push_back(
+        "a3s-etcd: the engine on a 3-member etcd cluster on loopback, etcd's fsyncs on; "
+        "durability 'raft': a write is acknowledged once a majority of the members have it in "
+        "their fsynced logs (Durability, SQLite's, does not apply). Loopback hides network "
+        "latency: between hosts every write adds a client-to-leader and a leader-to-follower "
+        "round trip, every read a client-to-member one. Its catalogs are filled through the "
+        "public API (one etcd transaction per record, 8 clients at once); no snapshots, so "
+        "snapshot.count and total_size are not measured on it");
+  } else if (etcd_asked) {
+    std::fprintf(stderr, "bench: a3s-etcd skipped: etcd is not installed\n");
+    notes.push_back("a3s-etcd skipped: etcd is not installed (Debian: etcd-server)");
+  }
+
   for (std::size_t n : cfg.sizes) {
     std::fprintf(stderr, "bench: %zu records\n", n);
     if (wanted_impl(cfg, Impl::json_file_2_4_0)) {
@@ -477,20 +542,43 @@ int run_bench(Config cfg, const std::string& json_path, const fs::path& self) {
       }
     }
   }
+  for (std::size_t n : etcd ? cfg.etcd_sizes : std::vector<std::size_t>{}) {
+    std::fprintf(stderr, "bench: a3s-etcd, %zu records\n", n);
+    const double populate_s = run_catalog_ops(cfg, Impl::a3s_etcd, Durability::full, n, rows);
+    notes.push_back("a3s-etcd: " + std::to_string(n) + " networks, volumes and images (" +
+                    std::to_string(3 * n) + " records) populated in " + fmt(populate_s, "%.1f") +
+                    " s");
+    if (cfg.extras && !cfg.quick && wanted(cfg, "network.connect")) {
+      std::fprintf(stderr, "  4 processes connecting\n");
+      rows.push_back(
+          run_multiprocess_connect(Impl::a3s_etcd, Durability::full, n, cfg.processes, 4));
+    }
+  }
+  if (etcd && cfg.quick) {
+    notes.push_back("a3s-etcd: --quick runs 100 records, catalog operations only");
+  } else if (etcd && cfg.etcd_sizes.size() < cfg.sizes.size()) {
+    notes.push_back(
+        "a3s-etcd: sizes above 10,000 records not run (populating goes through the public API, "
+        "one etcd transaction per record)");
+  }
   if (cfg.extras) {
-    std::fprintf(stderr, "bench: cold CLI on 10,000 networks\n");
-    for (auto& r : run_cold_cli(A3S_STORE_CLI, 10000, cfg.quick ? 5 : 9, notes)) {
-      rows.push_back(std::move(r));
+    if (wanted(cfg, "cli.network_ls")) {
+      std::fprintf(stderr, "bench: cold CLI on 10,000 networks\n");
+      for (auto& r : run_cold_cli(A3S_STORE_CLI, 10000, cfg.quick ? 5 : 9, notes)) {
+        rows.push_back(std::move(r));
+      }
     }
-    std::fprintf(stderr, "bench: peak memory, network list of %zu\n", cfg.memory_records);
-    for (auto& r : run_memory(self, cfg.memory_records, notes)) rows.push_back(std::move(r));
-    std::fprintf(stderr, "bench: snapshot save vs cp -a + sync\n");
-    for (auto& r :
-         run_snapshot_copy(cfg.quick ? std::uint64_t{64} << 20 : std::uint64_t{1} << 30, notes)) {
-      rows.push_back(std::move(r));
+    if (wanted(cfg, "memory.network_list")) {
+      std::fprintf(stderr, "bench: peak memory, network list of %zu\n", cfg.memory_records);
+      for (auto& r : run_memory(self, cfg.memory_records, notes)) rows.push_back(std::move(r));
+      if (cfg.quick) notes.push_back("memory: --quick measures 10,000 networks, not 100,000");
     }
-    if (cfg.quick) {
-      notes.push_back("memory: --quick measures 10,000 networks, not 100,000");
+    if (wanted(cfg, "snapshot.save_1gib")) {
+      std::fprintf(stderr, "bench: snapshot save vs cp -a + sync\n");
+      for (auto& r :
+           run_snapshot_copy(cfg.quick ? std::uint64_t{64} << 20 : std::uint64_t{1} << 30, notes)) {
+        rows.push_back(std::move(r));
+      }
     }
     if (wanted(cfg, "boxes.start")) {
       for (auto& r : run_box_workloads(
@@ -613,7 +701,8 @@ int main(int argc, char** argv) {
       ->type_name("FILE");
   app.add_option("--sizes", sizes, "Catalog sizes (default 100 1000 10000 100000)");
   app.add_option("--ops", ops, "Only these operations (for profiling)");
-  app.add_option("--impl", impls, "Only these implementations: a3s json-file-2.4.0 sqlite-raw");
+  app.add_option("--impl", impls,
+                 "Only these implementations: a3s json-file-2.4.0 sqlite-raw a3s-etcd");
   app.add_option("--durability", cfg.durabilities, "Only these: full normal (for profiling)")
       ->transform(CLI::CheckedTransformer(std::map<std::string, Durability>{
           {"full", Durability::full}, {"normal", Durability::normal}}));
@@ -677,6 +766,10 @@ int main(int argc, char** argv) {
       }
     }
     cfg.memory_records = cfg.quick ? 10000 : 100000;
+    for (std::size_t s : cfg.sizes) {
+      if (s <= 10000) cfg.etcd_sizes.push_back(s);
+    }
+    if (cfg.quick) cfg.etcd_sizes = {100};
     cfg.boxes = !boxes.empty() ? boxes
                 : cfg.quick    ? std::vector<std::size_t>{16, 64}
                                : std::vector<std::size_t>{16, 64, 256};
