@@ -9,6 +9,7 @@ import argparse
 import json
 
 BASELINE = "json-file-2.4.0"  # 2.4.0's stores; never fsyncs (durability "none")
+ETCD = "a3s-etcd"  # a3s on a 3-member etcd cluster on loopback (durability "raft")
 
 OPS = ["network.get", "network.create", "network.connect", "volume.attach", "volume.list",
        "snapshot.count", "snapshot.total_size", "image.get", "image.evict"]
@@ -142,6 +143,35 @@ def extras(rows, n):
     return out
 
 
+def etcd_table(rows):
+    """a3s-etcd beside a3s at FULL, every size and client count measured."""
+    etcd = [r for r in rows.rows if r["impl"] == ETCD]
+    if not etcd:
+        return []
+    out = ["a3s on a 3-member etcd cluster on loopback (durability raft: a write is acknowledged "
+           "once a majority of the members fsynced it) beside a3s on SQLite at FULL. Loopback "
+           "hides network latency: between hosts each write adds the client-to-leader and "
+           "leader-to-follower round trips.", "",
+           "| op | records | clients | a3s FULL | a3s-etcd | etcd ÷ a3s | a3s-etcd p99 |",
+           "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+
+    def key(r):
+        rank = OPS.index(r["op"]) if r["op"] in OPS else len(OPS)
+        return (rank, r["records"], r.get("threads", 1))
+
+    for r in sorted(etcd, key=key):
+        threads = r.get("threads", 1)
+        clients = f"{threads} processes" if r.get("mode") == "processes" else str(threads)
+        if r.get("note"):
+            out.append(f"| {r['op']} | {r['records']:,} | {clients} | — | {r['note']} | — | — |")
+            continue
+        a3s = rows.ns(r["op"], "a3s", r["records"], "full", threads, r.get("mode"))
+        out.append(f"| {r['op']} | {r['records']:,} | {clients} | {duration(a3s)} "
+                   f"| {duration(r.get('ns_per_op'))} | {ratio(r.get('ns_per_op'), a3s)} "
+                   f"| {duration(r.get('p99_ns'))} |")
+    return out
+
+
 def boxes_table(rows):
     """The box-start workload: one line per (boxes, mode, impl, durability)."""
     runs = {}
@@ -188,7 +218,7 @@ def main():
     with open(args.file, encoding="utf-8") as f:
         rows = Rows(json.load(f))
     sections = [main_table(rows, args.records), growth_table(rows), extras(rows, args.records),
-                boxes_table(rows)]
+                etcd_table(rows), boxes_table(rows)]
     print("\n\n".join("\n".join(s) for s in sections if s))
 
 
