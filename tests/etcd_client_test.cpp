@@ -45,16 +45,6 @@ RequestOp put_op(std::string key, std::string value) {
 RequestOp range_op(std::string key) { return {RangeRequest{std::move(key)}}; }
 RequestOp delete_op(std::string key) { return {DeleteRangeRequest{std::move(key)}}; }
 
-Compare compare(std::string key, Compare::Target target, Compare::Result result,
-                std::int64_t number) {
-  Compare c;
-  c.key = std::move(key);
-  c.target = target;
-  c.result = result;
-  c.number = number;
-  return c;
-}
-
 std::optional<KeyValue> get(KvClient& client, const std::string& key) {
   RangeResponse r = client.range({key});
   if (r.kvs.empty()) return std::nullopt;
@@ -231,7 +221,7 @@ TEST_CASE("txn compare-and-swap: create once, guarded update, fresh reads on fai
 
   // Created only while absent (CREATE == 0); the failure branch reads it.
   TxnRequest create;
-  create.compare = {compare(key, T::create, R::equal, 0)};
+  create.compare = {compare_key(key, T::create, R::equal, 0)};
   create.success = {put_op(key, "1")};
   create.failure = {range_op(key)};
   TxnResponse first = client->txn(create);
@@ -251,7 +241,7 @@ TEST_CASE("txn compare-and-swap: create once, guarded update, fresh reads on fai
   // change it fails and its failure branch returns the fresh record.
   auto guarded = [&](std::int64_t mod, const std::string& value) {
     TxnRequest t;
-    t.compare = {compare(key, T::mod, R::equal, mod)};
+    t.compare = {compare_key(key, T::mod, R::equal, mod)};
     t.success = {put_op(key, value)};
     t.failure = {range_op(key)};
     return client->txn(t);
@@ -279,12 +269,12 @@ TEST_CASE("txn compare-and-swap: create once, guarded update, fresh reads on fai
   const std::vector<std::pair<Compare, bool>> cases = {
       {value_is, true},
       {value_is_not, true},
-      {compare(key, T::version, R::equal, 4), true},
-      {compare(key, T::version, R::greater, 3), true},
-      {compare(key, T::version, R::less, 4), false},
-      {compare(key, T::create, R::not_equal, 0), true},
-      {compare(key, T::mod, R::less, seen), false},
-      {compare("cas/absent", T::version, R::equal, 0), true},
+      {compare_key(key, T::version, R::equal, 4), true},
+      {compare_key(key, T::version, R::greater, 3), true},
+      {compare_key(key, T::version, R::less, 4), false},
+      {compare_key(key, T::create, R::not_equal, 0), true},
+      {compare_key(key, T::mod, R::less, seen), false},
+      {compare_key("cas/absent", T::version, R::equal, 0), true},
   };
   for (const auto& [c, holds] : cases) {
     TxnRequest t;
@@ -296,10 +286,10 @@ TEST_CASE("txn compare-and-swap: create once, guarded update, fresh reads on fai
 
   // A nested txn runs inside its parent's branch, with its own compares.
   TxnRequest inner;
-  inner.compare = {compare("cas/absent", T::create, R::equal, 0)};
+  inner.compare = {compare_key("cas/absent", T::create, R::equal, 0)};
   inner.success = {put_op("cas/nested", "n"), range_op(key)};
   TxnRequest outer;
-  outer.compare = {compare(key, T::version, R::greater, 0)};
+  outer.compare = {compare_key(key, T::version, R::greater, 0)};
   outer.success = {{inner}, range_op("cas/absent")};
   TxnResponse nested = client->txn(outer);
   CHECK(nested.succeeded);

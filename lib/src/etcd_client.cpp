@@ -14,6 +14,16 @@ namespace a3s::store::detail {
 
 using nlohmann::json;
 
+Compare compare_key(std::string key, Compare::Target target, Compare::Result result,
+                    std::int64_t number) {
+  Compare c;
+  c.key = std::move(key);
+  c.target = target;
+  c.result = result;
+  c.number = number;
+  return c;
+}
+
 std::string prefix_end(const std::string& prefix) {
   std::string end = prefix;
   while (!end.empty()) {

@@ -174,6 +174,10 @@ class KvClient {
 // is none).
 std::string prefix_end(const std::string& prefix);
 
+// A compare of a number: `target` of `key` `result` `number`.
+Compare compare_key(std::string key, Compare::Target target, Compare::Result result,
+                    std::int64_t number);
+
 // Every key in [key, range_end) as of one revision: the first page is read at
 // `revision` (0: the current one) and every further page at the revision the
 // first one saw, so writes made while paging are not seen. `page_size` keys

@@ -186,16 +186,6 @@ Compare marker_compare(const WriterSlot& slot) {
 
 }  // namespace
 
-Compare compare_key(std::string key, Compare::Target target, Compare::Result result,
-                    std::int64_t number) {
-  Compare c;
-  c.key = std::move(key);
-  c.target = target;
-  c.result = result;
-  c.number = number;
-  return c;
-}
-
 const std::vector<KeyValue>& EtcdTxn::read(const std::string& key, const std::string& range_end) {
   const auto id = std::make_pair(key, range_end);
   auto it = view_.ranges.find(id);

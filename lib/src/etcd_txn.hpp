@@ -157,8 +157,4 @@ auto transact(EtcdKeyspace& space, std::string_view object, Body&& body,
   }
 }
 
-// A compare: `target` of the full `key` `result` `number`.
-Compare compare_key(std::string key, Compare::Target target, Compare::Result result,
-                    std::int64_t number);
-
 }  // namespace a3s::store::detail
